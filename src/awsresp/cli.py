@@ -1,0 +1,246 @@
+"""The awsresp command line: the only module that parses arguments and exits."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from awsresp import __version__
+from awsresp.errors import AwsrespError
+from awsresp.export import Format, render, write_files
+from awsresp.scan import Definitions, ScanResult, scan_account
+from awsresp.session import Target, default_endpoint, make_session
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    GAPS = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    INTERRUPTED = 130
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 the scan ran (gaps and unreadable parts are in the report); "
+    "1 gaps found and --fail-on-gaps given; "
+    "2 usage, configuration, credential or output error; "
+    "3 the scan is incomplete (some reads failed) and --fail-on-incomplete given "
+    "(takes precedence over 1); "
+    "130 interrupted."
+)
+
+app = typer.Typer(
+    name="awsresp",
+    help="Who secures each layer of your AWS estate, and which customer-owned layers have "
+    "no working control.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _err(message: str) -> None:
+    print(f"awsresp: {message}", file=sys.stderr)
+
+
+class _Progress:
+    """Progress on stderr: a live status line on a terminal, plain lines otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.done = 0
+        self._status: Any = None
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def running(self, title: str) -> Iterator[_Progress]:
+        if self.quiet:
+            yield self
+            return
+        if self.tty:
+            from rich.console import Console
+
+            with Console(stderr=True).status(title) as status:
+                self._status = status
+                yield self
+                self._status = None
+        else:
+            _err(title)
+            yield self
+
+    def __call__(self, message: str) -> None:
+        with self._lock:  # called from the collector's worker threads
+            self.done += 1
+            if self.quiet:
+                return
+            if self._status is not None:
+                self._status.update(f"[{self.done}] {message}")
+            else:
+                _err(f"[{self.done}] {message}")
+
+
+def _issue_summary(result: ScanResult) -> str:
+    counts = Counter(
+        f"{i.kind.value} {i.iam_action or i.operation}" for i in result.inventory.issues
+    )
+    listed = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.most_common(6))
+    more = "" if len(counts) <= 6 else f", and {len(counts) - 6} more (see issues.csv)"
+    return (
+        f"incomplete scan: {len(result.inventory.issues)} read(s) failed ({listed}{more});"
+        " affected findings are 'unknown'"
+    )
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def scan(
+    profile: Annotated[
+        str | None, typer.Option(help="AWS profile (default: the standard credential chain).")
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", "-r", help="Region to scan; repeat for several."),
+    ] = None,
+    all_regions: Annotated[
+        bool, typer.Option("--all-regions", help="Scan every region enabled in the account.")
+    ] = False,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(help="AWS-compatible endpoint (also read from AWS_ENDPOINT_URL)."),
+    ] = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Scan the built-in sandbox account (moto on 127.0.0.1; needs awsresp[sandbox]).",
+        ),
+    ] = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", "-s", help="Only collect this service; repeat for several."),
+    ] = None,
+    mappings: Annotated[
+        Path | None,
+        typer.Option(help="Directory of mapping files that override or extend the defaults."),
+    ] = None,
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "--output-dir",
+            "-o",
+            help="Where findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json are written.",
+        ),
+    ] = Path("awsresp-out"),
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="What to print on stdout.")
+    ] = Format.TABLE,
+    fail_on_gaps: Annotated[
+        bool, typer.Option("--fail-on-gaps", help="Exit 1 when a gap is found.")
+    ] = False,
+    fail_on_incomplete: Annotated[
+        bool,
+        typer.Option("--fail-on-incomplete", help="Exit 3 when some reads failed."),
+    ] = False,
+    max_workers: Annotated[int, typer.Option(min=1, max=128, help="Concurrent API calls.")] = 16,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
+    ] = False,
+    stats: Annotated[
+        bool, typer.Option("--stats", help="Print API calls by operation on stderr.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Scan an account: collect, map to layers and owners, build the matrix and its gaps."""
+    progress = _Progress(quiet)
+    try:
+        definitions = Definitions.load(mappings).select(service or [])
+        with contextlib.ExitStack() as stack:
+            if sandbox:
+                from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
+
+                if not quiet:
+                    _err("starting the sandbox account (moto on 127.0.0.1)")
+                sb = stack.enter_context(Sandbox())
+                target = Target(sb.session(), endpoint_url=sb.endpoint_url, max_workers=max_workers)
+                regions = region or list(SANDBOX_REGIONS)
+            else:
+                session = make_session(profile)
+                target = Target(
+                    session, endpoint_url=default_endpoint(endpoint_url), max_workers=max_workers
+                )
+                regions = region or []
+            with progress.running("scanning") as prog:
+                result = scan_account(target, definitions, regions, all_regions, prog)
+            written = write_files(result, output_dir, excel=excel)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    except KeyboardInterrupt:
+        _err("interrupted; previous output files were left as they were")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+    print(render(result, fmt))
+    if not quiet:
+        _err(f"wrote {', '.join(str(p) for p in written)}")
+    if stats:
+        for key, n in sorted(result.stats.items(), key=lambda kv: -kv[1]):
+            _err(f"calls {n:6d} {key}")
+        _err(f"calls {sum(result.stats.values()):6d} total")
+    if not result.complete:
+        _err(_issue_summary(result))
+        if fail_on_incomplete:
+            raise typer.Exit(ExitCode.INCOMPLETE)
+    if result.gaps and fail_on_gaps:
+        raise typer.Exit(ExitCode.GAPS)
+
+
+@app.command()
+def controls(
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
+    mappings: Annotated[Path | None, typer.Option(help="Extra mapping directory.")] = None,
+) -> None:
+    """List every control: id, layer, resource type, severity, owner per class, references."""
+    from awsresp.export import controls_rows, write_csv
+
+    try:
+        definitions = Definitions.load(mappings)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    rows = controls_rows(definitions.catalog)
+    if fmt == Format.JSON:
+        print(json.dumps(rows, indent=1))
+    elif fmt == Format.CSV:
+        flat = [
+            {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()} for row in rows
+        ]
+        write_csv(sys.stdout, list(flat[0]) if flat else [], flat)
+    else:
+        from tabulate import tabulate
+
+        table = [[r["id"], r["layer"], r["resource_type"], r["severity"]] for r in rows]
+        print(tabulate(table, headers=["id", "layer", "resource", "severity"]))
+        print(f"\n{len(rows)} controls")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(ExitCode.INTERRUPTED)

@@ -1,0 +1,509 @@
+"""Executes collector specs against AWS: pagination, detail calls, errors into CollectionIssues."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import jmespath
+from botocore import xform_name
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from awsresp import hooks
+from awsresp.model import CollectionIssue, Inventory, IssueKind, Resource
+from awsresp.session import Target
+from awsresp.specs import CallSpec, ResourceSpec, ServiceSpec, is_template
+
+GLOBAL = "global"
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "Forbidden",
+    "403",
+}
+_NOT_ENABLED = {
+    "OptInRequired",
+    "SubscriptionRequiredException",
+    "AWSOrganizationsNotInUseException",
+    "InvalidClientTokenId",  # what a disabled opt-in region answers
+}
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+}
+_NETWORK_ERRORS = (
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ConnectionClosedError,
+)
+
+ProgressCallback = Callable[[str], None]
+
+
+def classify(code: str, not_enabled: Iterable[str] = ()) -> IssueKind:
+    if code in _DENIED:
+        return IssueKind.ACCESS_DENIED
+    if code in _NOT_ENABLED or code in set(not_enabled):
+        return IssueKind.NOT_ENABLED
+    if code in _THROTTLED:
+        return IssueKind.THROTTLED
+    return IssueKind.ERROR
+
+
+def to_json_safe(value: Any) -> Any:
+    """Raw API answers as plain JSON values: timestamps become ISO 8601 strings in UTC."""
+    if isinstance(value, dict):
+        return {k: to_json_safe(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list | tuple):
+        return [to_json_safe(v) for v in value]
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, float) and value.is_integer():
+        return value
+    return value
+
+
+class _Failure(Exception):
+    """A read that failed in a classified way; carries the CollectionIssue."""
+
+    def __init__(self, issue: CollectionIssue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+class _Absent:
+    """The read succeeded and said "not configured"."""
+
+
+ABSENT = _Absent()
+
+
+@dataclass
+class _ScanContext:
+    """What hooks see: scan variables plus cached calls for one region."""
+
+    collector: Collector
+    account: str
+    partition: str
+    region: str
+
+    def call(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = self.collector._cached_call(
+            service, self.region, operation, params
+        )
+        return answer
+
+    def call_uncached(
+        self, service: str, operation: str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        client = self.collector.target.client(service, self.region)
+        return dict(getattr(client, _snake(client, operation))(**params))
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        return self.collector._once(key, compute)
+
+
+def _snake(client: Any, operation: str) -> str:
+    return str(xform_name(operation))
+
+
+def _render(template: str, item: Mapping[str, Any], variables: Mapping[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in variables:
+            return variables[name]
+        found = jmespath.search(name, item)
+        return "" if found is None else str(found)
+
+    return _TEMPLATE_FIELD.sub(value, template)
+
+
+def _tags(raw: Any) -> dict[str, str]:
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        out: dict[str, str] = {}
+        for t in raw:
+            if isinstance(t, dict):
+                key = t.get("Key", t.get("key", t.get("TagKey")))
+                val = t.get("Value", t.get("value", t.get("TagValue", "")))
+                if key is not None:
+                    out[str(key)] = str(val)
+        return out
+    return {}
+
+
+REDACTED = "<redacted>"
+
+
+def redact(config: dict[str, Any], path: str) -> None:
+    """Replaces the value at a dotted path (every value, if it is a mapping) in place."""
+    head, _, rest = path.partition(".")
+    if head.endswith("[]"):
+        items = config.get(head[:-2])
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                redact(item, rest)
+        return
+    if head not in config:
+        return
+    if rest:
+        if isinstance(config[head], dict):
+            redact(config[head], rest)
+        return
+    value = config[head]
+    if isinstance(value, dict):
+        config[head] = dict.fromkeys(value, REDACTED)
+    elif value is not None:
+        config[head] = REDACTED
+
+
+class Collector:
+    """Runs every spec for one account over the given regions."""
+
+    def __init__(
+        self,
+        target: Target,
+        specs: Sequence[ServiceSpec],
+        account: str,
+        partition: str,
+        regions: Sequence[str],
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.target = target
+        self.specs = specs
+        self.account = account
+        self.partition = partition
+        self.regions = list(regions)
+        self.progress = progress or (lambda _msg: None)
+        self._issues: list[CollectionIssue] = []
+        self._lock = threading.Lock()
+        self._call_cache: dict[str, Future[Any]] = {}
+        self._once_cache: dict[str, Future[Any]] = {}
+        workers = max(1, target.max_workers)
+        self._list_pool = ThreadPoolExecutor(workers, thread_name_prefix="awsresp-list")
+        self._detail_pool = ThreadPoolExecutor(workers, thread_name_prefix="awsresp-detail")
+
+    # -- public ---------------------------------------------------------------------------
+
+    def run(self) -> Inventory:
+        started = _now()
+        jobs: list[tuple[ServiceSpec, ResourceSpec, str]] = []
+        for spec in self.specs:
+            regions = [self._home_region()] if spec.scope == GLOBAL else self.regions
+            jobs += [(spec, res, region) for res in spec.resources for region in regions]
+        try:
+            futures = [self._list_pool.submit(self._collect_type, *job) for job in jobs]
+            resources = [r for f in futures for r in f.result()]
+        finally:
+            self._list_pool.shutdown(wait=False, cancel_futures=True)
+            self._detail_pool.shutdown(wait=False, cancel_futures=True)
+        return Inventory(
+            account=self.account,
+            partition=self.partition,
+            regions=tuple(self.regions),
+            resources=tuple(resources),
+            issues=tuple(self._issues),
+            started_at=started,
+            finished_at=_now(),
+            complete=not self._issues,
+        )
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _home_region(self) -> str:
+        return "us-gov-west-1" if self.partition == "aws-us-gov" else "us-east-1"
+
+    def _once(self, key: str, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            fut = self._once_cache.get(key)
+            owner = fut is None
+            if fut is None:
+                fut = Future()
+                self._once_cache[key] = fut
+        if owner:
+            try:
+                fut.set_result(compute())
+            except BaseException as exc:
+                fut.set_exception(exc)
+        return fut.result()
+
+    def _cached_call(
+        self,
+        service: str,
+        region: str,
+        operation: str,
+        params: Mapping[str, Any],
+        page_size: int | None = None,
+    ) -> Any:
+        """Each (service, region, operation, parameters) is called once per scan.
+
+        Paginated operations return the list of pages; others return the answer.
+        """
+        key = json.dumps([service, region, operation, params], sort_keys=True, default=str)
+
+        def compute() -> Any:
+            client = self.target.client(service, region)
+            if client.can_paginate(_snake(client, operation)):
+                paginator = client.get_paginator(_snake(client, operation))
+                config = {"PageSize": page_size} if page_size else {}
+                return list(paginator.paginate(**params, PaginationConfig=config))
+            return getattr(client, _snake(client, operation))(**params)
+
+        return self._once(key, compute)
+
+    def _read(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region: str,
+        call: CallSpec,
+        params: Mapping[str, Any],
+    ) -> Any:
+        """One classified read: the value, ABSENT, or a _Failure carrying the issue."""
+        try:
+            return self._cached_call(
+                res.client, region, call.operation, {**call.const_params, **params}, call.page_size
+            )
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", "Unknown"))
+            if code in call.absent_on:
+                return ABSENT
+            kind = classify(code, call.not_enabled_on)
+            raise _Failure(
+                CollectionIssue(
+                    service=spec.service,
+                    region=region,
+                    operation=call.operation,
+                    error_code=code,
+                    kind=kind,
+                    message=str(err.get("Message", ""))[:300],
+                    resource_type=res.type,
+                    iam_action=call.iam_action,
+                )
+            ) from None
+        except _NETWORK_ERRORS as exc:
+            raise _Failure(
+                CollectionIssue(
+                    service=spec.service,
+                    region=region,
+                    operation=call.operation,
+                    error_code=type(exc).__name__,
+                    kind=IssueKind.ERROR,
+                    message=str(exc)[:300],
+                    resource_type=res.type,
+                    iam_action=call.iam_action,
+                )
+            ) from None
+
+    def _record(self, issue: CollectionIssue) -> None:
+        with self._lock:
+            self._issues.append(issue)
+
+    # -- one resource type in one region ----------------------------------------------
+
+    def _collect_type(self, spec: ServiceSpec, res: ResourceSpec, region: str) -> list[Resource]:
+        scope_region = GLOBAL if spec.scope == GLOBAL else region
+        if res.singleton:
+            items: list[dict[str, Any]] = [{}]
+        else:
+            try:
+                items = self._list(spec, res, region)
+            except _Failure as failure:
+                self._record(failure.issue)
+                self.progress(f"{res.type} {scope_region}: could not list ({failure.issue.kind})")
+                return [self._unlisted(res, scope_region)]
+        built = self._with_details(spec, res, region, scope_region, items)
+        self.progress(f"{res.type} {scope_region}: {len(built)}")
+        return built
+
+    def _list(self, spec: ServiceSpec, res: ResourceSpec, region: str) -> list[dict[str, Any]]:
+        if res.list_hook:
+            hook = hooks.HOOKS[res.list_hook]
+            ctx = _ScanContext(self, self.account, self.partition, region)
+            return [dict(i) for i in hook.fn(ctx, [])]
+        assert res.list is not None and res.list_items is not None
+        answer = self._read(spec, res, region, res.list, res.list.params)
+        if answer is ABSENT:
+            return []
+        pages = answer if isinstance(answer, list) else [answer]
+        items: list[dict[str, Any]] = []
+        for page in pages:
+            found = jmespath.search(res.list_items, page) or []
+            items += [i if isinstance(i, dict) else {"Value": i} for i in found]
+        return items
+
+    def _unlisted(self, res: ResourceSpec, region: str) -> Resource:
+        return Resource(
+            type=res.type,
+            id="*",
+            arn="",
+            name="(could not be listed)",
+            account=self.account,
+            region=region,
+            unreadable=frozenset({"*"}),
+            account_fact=res.singleton,
+            unlisted=True,
+        )
+
+    def _detail_values(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region_of: Callable[[int], str],
+        items: Sequence[dict[str, Any]],
+        details: Sequence[Any],
+        configs: list[dict[str, Any]],
+        unreadable: list[set[str]],
+    ) -> None:
+        """Fills configs[i][detail.key] for every item, concurrently."""
+        futures: list[tuple[int, str, Future[Any]]] = []
+        for detail in details:
+            if detail.hook:
+                ctx = _ScanContext(self, self.account, self.partition, region_of(0))
+                try:
+                    values = hooks.HOOKS[detail.hook].fn(ctx, items)
+                except ClientError as exc:
+                    code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+                    self._record(
+                        CollectionIssue(
+                            service=spec.service,
+                            region=region_of(0),
+                            operation=exc.operation_name,
+                            error_code=code,
+                            kind=classify(code),
+                            message=str(exc)[:300],
+                            resource_type=res.type,
+                            iam_action=f"{res.iam_prefix}:{exc.operation_name}",
+                        )
+                    )
+                    for i in range(len(items)):
+                        configs[i][detail.key] = None
+                        unreadable[i].add(detail.key)
+                    continue
+                for i, value in enumerate(values):
+                    configs[i][detail.key] = to_json_safe(value)
+                continue
+            for i, item in enumerate(items):
+                if detail.unless and jmespath.search(detail.unless, item):
+                    continue
+                params = {
+                    name: self._param(path, item, region_of(i))
+                    for name, path in detail.call.params.items()
+                }
+                fut = self._detail_pool.submit(
+                    self._read, spec, res, region_of(i), detail.call, params
+                )
+                futures.append((i, detail.key, fut))
+        calls = {d.key: d.call for d in details if d.call}
+        for i, key, fut in futures:
+            try:
+                value = fut.result()
+            except _Failure as failure:
+                self._record(failure.issue)
+                configs[i][key] = None
+                unreadable[i].add(key)
+                continue
+            call = calls[key]
+            if value is ABSENT:
+                configs[i][key] = None
+                continue
+            if call.result:
+                value = jmespath.search(call.result, value)
+            if call.transform:
+                value = hooks.TRANSFORMS[call.transform](value)
+            configs[i][key] = to_json_safe(value)
+
+    def _param(self, path: str, item: Mapping[str, Any], region: str) -> Any:
+        if path == "$account":
+            return self.account
+        if path == "$region":
+            return region
+        if path == "$partition":
+            return self.partition
+        return jmespath.search(path, item)
+
+    def _with_details(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region: str,
+        scope_region: str,
+        items: list[dict[str, Any]],
+    ) -> list[Resource]:
+        configs = [to_json_safe(item) for item in items]
+        unreadable: list[set[str]] = [set() for _ in items]
+        first = [d for d in res.details if d.before_region]
+        rest = [d for d in res.details if not d.before_region]
+        self._detail_values(spec, res, lambda _i: region, items, first, configs, unreadable)
+        regions = [
+            str(jmespath.search(res.region, c) or scope_region) if res.region else scope_region
+            for c in configs
+        ]
+
+        def region_of(i: int) -> str:
+            # Detail calls go to the item's own region; global resources use the home region.
+            return region if regions[i] == GLOBAL else regions[i]
+
+        self._detail_values(spec, res, region_of, items, rest, configs, unreadable)
+        out = []
+        for i, config in enumerate(configs):
+            variables = {"partition": self.partition, "account": self.account, "region": regions[i]}
+            rid = _render(res.id, config, variables) if is_template(res.id) else None
+            if rid is None:
+                found = jmespath.search(res.id, config)
+                rid = "" if found is None else str(found)
+            name = jmespath.search(res.name, config) if res.name else None
+            for path in res.redact:
+                redact(config, path)
+            out.append(
+                Resource(
+                    type=res.type,
+                    id=rid,
+                    arn=_render(res.arn, config, variables),
+                    name=str(name) if name is not None else rid,
+                    account=self.account,
+                    region=regions[i],
+                    tags=_tags(jmespath.search(res.tags, config)) if res.tags else {},
+                    config=config,
+                    unreadable=frozenset(unreadable[i]),
+                    account_fact=res.singleton,
+                )
+            )
+        return out
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

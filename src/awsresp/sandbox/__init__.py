@@ -1,0 +1,90 @@
+"""The built-in sandbox account: moto's server on 127.0.0.1, seeded with a realistic estate."""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.request
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from awsresp.errors import AwsrespError
+from awsresp.session import pin_endpoint_host
+
+SANDBOX_ACCOUNT = "123456789012"
+SANDBOX_REGIONS = ("us-east-1", "eu-west-1")
+# moto's id generator is seeded so the estate has the same ids run after run.
+_SEED = 20261128
+
+# moto's environment switches are read when its backends load, so they are set before
+# moto is imported. Without the first, moto registers ~1,300 AMIs with their snapshots
+# as the account's own (thousands of calls and false findings).
+_MOTO_ENV = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+
+
+class Sandbox:
+    """A moto server on a free loopback port, seeded; stopped cleanly on exit."""
+
+    def __init__(self, seed: bool = True, extra_env: dict[str, str] | None = None) -> None:
+        self._seed = seed
+        self._env = {**_MOTO_ENV, **(extra_env or {})}
+        self._server: Any = None
+        self.endpoint_url = ""
+
+    def __enter__(self) -> Sandbox:
+        for key, value in self._env.items():
+            os.environ.setdefault(key, value)
+        # The server's request log would drown the scan's own progress on stderr.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError:
+            raise AwsrespError("--sandbox needs moto: pip install 'awsresp[sandbox]'") from None
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        # moto's backends are process-wide: a second sandbox in the same process would see
+        # the first one's estate, so every sandbox starts from a reset.
+        self._post("/moto-api/reset")
+        self._post(f"/moto-api/seed?a={_SEED}")
+        if self._seed:
+            from awsresp.sandbox.estate import seed_all
+
+            seed_all(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def _post(self, path: str, body: bytes = b"") -> None:
+        request = urllib.request.Request(
+            self.endpoint_url + path,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
+
+    def session(self, region: str = SANDBOX_REGIONS[0]) -> Any:
+        """A session with the sandbox's dummy credentials (never the user's real ones)."""
+        return boto3.Session(
+            aws_access_key_id="AKIASANDBOXSCANNER00",
+            aws_secret_access_key="sandbox-secret-not-real",
+            region_name=region,
+        )
+
+    def client(self, service: str, region: str = SANDBOX_REGIONS[0]) -> Any:
+        client = self.session(region).client(service, endpoint_url=self.endpoint_url)
+        pin_endpoint_host(client, self.endpoint_url)
+        return client

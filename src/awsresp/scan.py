@@ -1,0 +1,94 @@
+"""Runs the pipeline for one account: collect, map, summarize; and (re)loads saved scans."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from awsresp import mapping, summary
+from awsresp.catalog import Catalog, load_catalog
+from awsresp.collect import Collector, ProgressCallback
+from awsresp.model import Cell, Finding, Inventory
+from awsresp.session import Target, resolve_regions, whoami
+from awsresp.specs import ServiceSpec, load_specs, resource_types
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Everything declarative: collector specs and mapping data, loaded and cross-checked."""
+
+    specs: tuple[ServiceSpec, ...]
+    catalog: Catalog
+
+    @classmethod
+    def load(cls, extra_mappings: Path | None = None) -> Definitions:
+        specs = load_specs()
+        catalog = load_catalog(resource_types(specs), extra_mappings)
+        return cls(tuple(specs), catalog)
+
+    def select(self, services: Sequence[str]) -> Definitions:
+        if not services:
+            return self
+        known = {s.service for s in self.specs}
+        unknown = sorted(set(services) - known)
+        if unknown:
+            from awsresp.errors import AwsrespError
+
+            raise AwsrespError(
+                f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return Definitions(tuple(s for s in self.specs if s.service in services), self.catalog)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    inventory: Inventory
+    findings: tuple[Finding, ...]
+    cells: tuple[Cell, ...]
+    scanned_at: str
+    # The service class of each inventory resource, in inventory order.
+    classes: tuple[str, ...] = ()
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def gaps(self) -> list[Cell]:
+        return summary.gaps(self.cells)
+
+    @property
+    def complete(self) -> bool:
+        return self.inventory.complete
+
+
+def evaluate(inventory: Inventory, definitions: Definitions, now: dt.datetime) -> ScanResult:
+    """The pure mapping stages: inventory -> findings -> matrix."""
+    catalog = definitions.catalog
+    found = tuple(mapping.findings(inventory, catalog, now))
+    cells = tuple(summary.matrix(inventory, found, catalog))
+    classes = tuple(catalog.service_class(r.type, r.config).value for r in inventory.resources)
+    return ScanResult(inventory, found, cells, now.replace(microsecond=0).isoformat(), classes)
+
+
+def scan_account(
+    target: Target,
+    definitions: Definitions,
+    regions: Sequence[str],
+    all_regions: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ScanResult:
+    identity = whoami(target)
+    region_list = resolve_regions(target, list(regions), all_regions)
+    collector = Collector(
+        target,
+        definitions.specs,
+        identity.account,
+        identity.partition,
+        region_list,
+        progress=progress,
+    )
+    inventory = collector.run()
+    result = evaluate(inventory, definitions, dt.datetime.now(dt.UTC))
+    stats = {f"{svc}:{op}": n for (svc, op), n in sorted(target.stats.calls.items())}
+    return dataclasses.replace(result, stats=stats)

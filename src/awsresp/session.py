@@ -1,0 +1,207 @@
+"""AWS sessions, shared clients, the caller's identity and the regions to scan."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    SSOError,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
+
+from awsresp.errors import AwsrespError, CredentialsError
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+DEFAULT_REGION = "us-east-1"
+_CREDENTIAL_CODES = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "AuthFailure",
+}
+
+
+@dataclass
+class CallStats:
+    """Counts every API call the scan makes, by (service, operation)."""
+
+    calls: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    retries: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    seconds: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, service: str, operation: str, retries: int, seconds: float) -> None:
+        with self._lock:
+            self.calls[(service, operation)] += 1
+            self.retries[(service, operation)] += retries
+            self.seconds[(service, operation)] += seconds
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+def validate_region(name: str) -> str:
+    if not _REGION.match(name):
+        raise AwsrespError(f"invalid region name {name!r} (expected e.g. us-east-1)")
+    return name
+
+
+@dataclass
+class Target:
+    """Where and as whom to scan: one account through one boto3 session."""
+
+    session: Any
+    endpoint_url: str | None = None
+    max_workers: int = 16
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    stats: CallStats = field(default_factory=CallStats)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str, region: str) -> Any:
+        """One client per (service, region), built once and shared across threads."""
+        key = (service, region)
+        with self._lock:
+            existing = self._clients.get(key)
+            if existing is not None:
+                return existing
+            config = Config(
+                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                max_pool_connections=max(10, self.max_workers),
+                user_agent_extra="awsresp",
+                # Host prefixes (s3control puts the account id in the host name) do not
+                # resolve against a custom endpoint such as the sandbox on 127.0.0.1.
+                inject_host_prefix=self.endpoint_url is None,
+            )
+            client = self.session.client(
+                service, region_name=region, endpoint_url=self.endpoint_url, config=config
+            )
+            if self.endpoint_url:
+                pin_endpoint_host(client, self.endpoint_url)
+            client.meta.events.register("before-call", _start_timer)
+            client.meta.events.register("after-call", self._count)
+            self._clients[key] = client
+            return client
+
+    def _count(self, model: Any, parsed: Any, context: Any, **_: Any) -> None:
+        meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+        started = context.get("awsresp_started", time.monotonic())
+        self.stats.record(
+            model.service_model.service_name,
+            model.name,
+            int(meta.get("RetryAttempts", 0)),
+            time.monotonic() - started,
+        )
+
+
+def pin_endpoint_host(client: Any, endpoint_url: str) -> None:
+    """Keeps every request of a client on a custom endpoint's host.
+
+    botocore's endpoint rules put the account id in the host name for S3 Control
+    (123456789012.127.0.0.1), which does not resolve, and Config(inject_host_prefix=False)
+    no longer prevents it. The prefix is stripped before signing, in this one place.
+    """
+    host = urlsplit(endpoint_url).netloc
+
+    def strip(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.netloc != host and parts.netloc.endswith("." + host):
+            request.url = urlunsplit(parts._replace(netloc=host))
+
+    client.meta.events.register("before-sign", strip)
+
+
+def _start_timer(context: Any, **_: Any) -> None:
+    context["awsresp_started"] = time.monotonic()
+
+
+def make_session(profile: str | None = None, region: str | None = None) -> Any:
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise CredentialsError(f"AWS profile {profile!r} not found in your AWS config") from None
+
+
+def default_endpoint(explicit: str | None) -> str | None:
+    return explicit or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    arn: str
+    partition: str
+
+
+def whoami(target: Target) -> Identity:
+    """The scanned account, and a clear error when the credentials do not work."""
+    region = target.session.region_name or DEFAULT_REGION
+    try:
+        sts = target.client("sts", region)
+        ident = sts.get_caller_identity()
+    except ProfileNotFound as exc:
+        raise CredentialsError(str(exc)) from None
+    except (NoCredentialsError, PartialCredentialsError):
+        raise CredentialsError(
+            "no AWS credentials found: use --profile, environment variables, SSO or a role"
+        ) from None
+    except (UnauthorizedSSOTokenError, TokenRetrievalError, SSOError):
+        raise CredentialsError(
+            "the AWS SSO session has expired or is invalid: run 'aws sso login'"
+        ) from None
+    except EndpointConnectionError as exc:
+        raise AwsrespError(f"cannot reach the AWS endpoint: {exc}") from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _CREDENTIAL_CODES:
+            raise CredentialsError(f"AWS rejected the credentials ({code})") from None
+        raise AwsrespError(f"cannot identify the account: {code}") from None
+    except NoRegionError:
+        raise AwsrespError("no region configured: pass --region") from None
+    except BotoCoreError as exc:
+        raise AwsrespError(f"cannot identify the account: {exc}") from None
+    arn = ident["Arn"]
+    return Identity(account=ident["Account"], arn=arn, partition=arn.split(":")[1])
+
+
+def resolve_regions(target: Target, requested: list[str], all_regions: bool) -> list[str]:
+    """The regions to scan: the requested ones, or every enabled region of the account."""
+    for name in requested:
+        validate_region(name)
+    if all_regions:
+        home = target.session.region_name or DEFAULT_REGION
+        try:
+            answer = target.client("ec2", home).describe_regions(AllRegions=False)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            message = f"cannot list the account's regions (ec2:DescribeRegions: {code})"
+            raise AwsrespError(message) from None
+        return sorted(r["RegionName"] for r in answer["Regions"])
+    if requested:
+        return list(dict.fromkeys(requested))
+    return [validate_region(target.session.region_name or DEFAULT_REGION)]

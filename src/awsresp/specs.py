@@ -1,0 +1,296 @@
+"""Loads and validates the declarative collector specs (collectors/*.yaml) into typed objects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import jmespath
+import yaml
+from jmespath.exceptions import JMESPathError
+
+from awsresp import hooks
+from awsresp.errors import SpecError
+from awsresp.paths import collectors_dir
+
+# Parameter values starting with "$" name a scan variable instead of an item path.
+SCAN_VARIABLES = ("$account", "$region", "$partition")
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """One read-only API call: a list call, or a per-item detail call."""
+
+    operation: str
+    # Detail calls: parameter -> item path or scan variable. List calls: literal values.
+    params: Mapping[str, Any]
+    const_params: Mapping[str, Any]
+    result: str | None
+    absent_on: tuple[str, ...]
+    not_enabled_on: tuple[str, ...]
+    page_size: int | None
+    iam_action: str
+    transform: str | None = None
+
+
+@dataclass(frozen=True)
+class DetailSpec:
+    key: str
+    call: CallSpec | None
+    hook: str | None
+    before_region: bool
+    # Skip the call for items where this path already has a value (e.g. ListBuckets
+    # answers BucketRegion, so GetBucketLocation is only needed when it does not).
+    unless: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    service: str
+    noun: str
+    client: str  # the boto3 client the calls go to (usually the service)
+    iam_prefix: str
+    list: CallSpec | None
+    list_items: str | None
+    list_hook: str | None
+    singleton: bool
+    id: str
+    name: str | None
+    arn: str
+    region: str | None
+    tags: str | None
+    details: tuple[DetailSpec, ...]
+    redact: tuple[str, ...]
+
+    @property
+    def type(self) -> str:
+        return f"{self.service}.{self.noun}"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    service: str  # the boto3 client name
+    file: str
+    scope: Literal["global", "regional"]
+    iam_prefix: str
+    resources: tuple[ResourceSpec, ...]
+
+    def operations(self) -> list[tuple[str, str]]:
+        """(client name, operation) for every call this spec and its hooks can make."""
+        ops: list[tuple[str, str]] = []
+        for res in self.resources:
+            if res.list:
+                ops.append((res.client, res.list.operation))
+            if res.list_hook:
+                ops.extend(hooks.HOOKS[res.list_hook].operations)
+            for d in res.details:
+                if d.call:
+                    ops.append((res.client, d.call.operation))
+                if d.hook:
+                    ops.extend(hooks.HOOKS[d.hook].operations)
+        return list(dict.fromkeys(ops))
+
+    def iam_actions(self) -> list[str]:
+        acts: list[str] = []
+        for res in self.resources:
+            calls = [res.list] if res.list else []
+            calls += [d.call for d in res.details if d.call]
+            acts += [c.iam_action for c in calls if c]
+            hook_names = [res.list_hook] if res.list_hook else []
+            hook_names += [d.hook for d in res.details if d.hook]
+            for name in hook_names:
+                acts += list(hooks.HOOKS[name].iam_actions)
+        return list(dict.fromkeys(acts))
+
+
+def is_template(text: str) -> bool:
+    """'{account}/{Name}' is a template; '{Status: Status}' is a JMESPath multiselect."""
+    fields = _TEMPLATE_FIELD.findall(text)
+    return bool(fields) and not any(":" in f for f in fields)
+
+
+class _Reader:
+    """Reads one mapping node, remembering where it is for error messages."""
+
+    def __init__(self, file: str, where: str, node: Any, allowed: set[str]) -> None:
+        if not isinstance(node, dict):
+            raise SpecError(file, where, f"expected a mapping, got {type(node).__name__}")
+        unknown = set(node) - allowed
+        if unknown:
+            raise SpecError(file, where, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+        self.file, self.where, self.node = file, where, node
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = self.node.get(key, default)
+        if value is not None and not isinstance(value, kind):
+            raise SpecError(self.file, self.where, f"'{key}' has the wrong type")
+        return value
+
+    def need(self, key: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in self.node:
+            raise SpecError(self.file, self.where, f"missing '{key}'")
+        return self.get(key, kind)
+
+    def fail(self, message: str) -> SpecError:
+        return SpecError(self.file, self.where, message)
+
+
+def _check_path(r: _Reader, key: str, expr: str | None) -> None:
+    if expr is None:
+        return
+    try:
+        jmespath.compile(expr)
+    except JMESPathError as exc:
+        raise r.fail(f"'{key}' is not a valid path ({expr!r}): {exc}") from None
+
+
+def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> CallSpec:
+    keys = {"operation", "params", "const_params", "result", "absent_on", "not_enabled_on"}
+    keys |= {"page_size", "iam_action", "transform"}
+    if is_list:
+        keys.add("items")
+    c = _Reader(r.file, where, node, keys)
+    op = c.need("operation", str)
+    if not re.fullmatch(r"[A-Z][A-Za-z0-9]+", op):
+        raise c.fail(f"operation {op!r} is not an API operation name")
+    result = c.get("result", str)
+    _check_path(c, "result", result)
+    params = c.get("params", dict, {})
+    if not is_list:
+        for name, path in params.items():
+            if not isinstance(path, str):
+                raise c.fail(f"params.{name} must be an item path or one of {SCAN_VARIABLES}")
+            if path.startswith("$"):
+                if path not in SCAN_VARIABLES:
+                    raise c.fail(f"params.{name}: unknown scan variable {path!r}")
+            else:
+                _check_path(c, f"params.{name}", path)
+    transform = c.get("transform", str)
+    if transform and transform not in hooks.TRANSFORMS:
+        raise c.fail(f"unknown transform {transform!r}")
+    return CallSpec(
+        operation=op,
+        params=params,
+        const_params=c.get("const_params", dict, {}),
+        result=result,
+        absent_on=tuple(c.get("absent_on", list, [])),
+        not_enabled_on=tuple(c.get("not_enabled_on", list, [])),
+        page_size=c.get("page_size", int),
+        iam_action=c.get("iam_action", str) or f"{iam_prefix}:{op}",
+        transform=transform,
+    )
+
+
+def _resource(file: str, service: str, noun: str, node: Any, iam_prefix: str) -> ResourceSpec:
+    where = f"resource {service}.{noun}"
+    allowed = {"list", "singleton", "id", "name", "arn", "region", "tags", "details", "redact"}
+    allowed |= {"client", "iam_prefix"}
+    r = _Reader(file, where, node, allowed)
+    client = r.get("client", str) or service
+    iam_prefix = r.get("iam_prefix", str) or iam_prefix
+    if not _NAME.match(noun):
+        raise r.fail("resource names are lower-case words joined by '-'")
+    singleton = bool(r.get("singleton", bool, False))
+    list_node = r.get("list", dict)
+    if singleton == (list_node is not None):
+        raise r.fail("a resource has either 'list' or 'singleton: true', not both or neither")
+    list_call = list_items = list_hook = None
+    if list_node is not None:
+        if "hook" in list_node:
+            lr = _Reader(file, f"{where} list", list_node, {"hook"})
+            list_hook = lr.need("hook", str)
+            if list_hook not in hooks.HOOKS:
+                raise lr.fail(f"unknown hook {list_hook!r}")
+        else:
+            list_call = _call(r, list_node, f"{where} list", iam_prefix, is_list=True)
+            list_items = _Reader(file, f"{where} list", list_node, set(list_node)).need(
+                "items", str
+            )
+            _check_path(r, "list.items", list_items)
+    details = []
+    for key, dnode in (r.get("details", dict, {}) or {}).items():
+        dwhere = f"{where} detail {key}"
+        if not isinstance(dnode, dict):
+            raise SpecError(file, dwhere, "expected a mapping")
+        before = bool(dnode.get("before_region", False))
+        unless = dnode.get("unless")
+        if unless is not None:
+            _check_path(r, f"details.{key}.unless", str(unless))
+        if "hook" in dnode:
+            dr = _Reader(file, dwhere, dnode, {"hook", "before_region"})
+            hook = dr.need("hook", str)
+            if hook not in hooks.HOOKS:
+                raise dr.fail(f"unknown hook {hook!r}")
+            details.append(DetailSpec(key, None, hook, before))
+        else:
+            body = {k: v for k, v in dnode.items() if k not in ("before_region", "unless")}
+            call = _call(r, body, dwhere, iam_prefix, False)
+            details.append(DetailSpec(key, call, None, before, unless))
+    for key in ("id", "name", "region", "tags"):
+        value = r.get(key, str)
+        if not (key == "id" and value and is_template(value)):
+            _check_path(r, key, value)
+    arn = r.need("arn", str)
+    for fld in _TEMPLATE_FIELD.findall(arn):
+        if fld not in ("partition", "account", "region"):
+            _check_path(r, "arn", fld)
+    redact = tuple(r.get("redact", list, []))
+    return ResourceSpec(
+        service=service,
+        noun=noun,
+        client=client,
+        iam_prefix=iam_prefix,
+        list=list_call,
+        list_items=list_items,
+        list_hook=list_hook,
+        singleton=singleton,
+        id=r.need("id", str),
+        name=r.get("name", str),
+        arn=arn,
+        region=r.get("region", str),
+        tags=r.get("tags", str),
+        details=tuple(details),
+        redact=redact,
+    )
+
+
+def load_spec_file(path: Path) -> ServiceSpec:
+    file = path.name
+    try:
+        node = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError) as exc:
+        raise SpecError(file, "", f"cannot read: {exc}") from None
+    r = _Reader(file, "top level", node, {"service", "scope", "iam_prefix", "resources"})
+    service = r.need("service", str)
+    scope = r.need("scope", str)
+    if scope not in ("global", "regional"):
+        raise r.fail("scope must be 'global' or 'regional'")
+    iam_prefix = r.get("iam_prefix", str) or service
+    resources = tuple(
+        _resource(file, service, noun, rnode, iam_prefix)
+        for noun, rnode in (r.need("resources", dict) or {}).items()
+    )
+    return ServiceSpec(service, file, scope, iam_prefix, resources)
+
+
+def load_specs(directory: Path | None = None) -> list[ServiceSpec]:
+    directory = directory or collectors_dir()
+    specs = [load_spec_file(p) for p in sorted(directory.glob("*.yaml"))]
+    seen: dict[str, str] = {}
+    for spec in specs:
+        for res in spec.resources:
+            if res.type in seen:
+                raise SpecError(
+                    spec.file, f"resource {res.type}", f"also defined in {seen[res.type]}"
+                )
+            seen[res.type] = spec.file
+    return specs
+
+
+def resource_types(specs: list[ServiceSpec]) -> dict[str, ResourceSpec]:
+    return {res.type: res for spec in specs for res in spec.resources}

@@ -1,0 +1,102 @@
+"""Mapping files: validation errors name the file and the id; user overrides merge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from awsresp.catalog import load_catalog
+from awsresp.errors import SpecError
+from awsresp.model import Layer, ServiceClass
+from awsresp.specs import load_specs, resource_types
+
+from .conftest import run_cli
+
+TYPES = resource_types(load_specs())
+GOOD = """
+- id: data.s3.custom-tag
+  title: Buckets carry an owner tag
+  layer: data
+  resource: s3.bucket
+  severity: low
+  pass_when: {path: "Tagging[?Key=='owner']", empty: false}
+  remediation: Tag the bucket.
+"""
+
+
+def _user_dir(tmp_path: Path, text: str, name: str = "controls/custom.yaml") -> Path:
+    target = tmp_path / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return tmp_path
+
+
+def test_packaged_catalog_is_complete() -> None:
+    cat = load_catalog(TYPES)
+    assert len(cat.controls) >= 15
+    assert set(cat.ownership) == set(Layer)
+    for layer in Layer:
+        assert set(cat.ownership[layer]) == set(ServiceClass)
+        assert cat.ownership_sources[layer], f"{layer} cites no source"
+    assert cat.ownership[Layer.PHYSICAL][ServiceClass.INFRASTRUCTURE] == "aws"
+    assert cat.ownership[Layer.OPERATING_SYSTEM][ServiceClass.INFRASTRUCTURE] == "customer"
+
+
+def test_user_control_extends_the_catalog(tmp_path: Path) -> None:
+    cat = load_catalog(TYPES, _user_dir(tmp_path, GOOD))
+    assert "data.s3.custom-tag" in cat.controls
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD.replace("severity: low", "severity: low\n  colour: red"), "unknown key(s): colour"),
+        (GOOD.replace("layer: data", "layer: datum"), "unknown layer 'datum'"),
+        (GOOD + GOOD, "duplicate control id"),
+        (GOOD.replace("empty: false", "emptyish: false"), "bad condition"),
+        (GOOD.replace("\"Tagging[?Key=='owner']\", empty: false", "'a[', equals: 1"), "bad path"),
+        (GOOD.replace("s3.bucket", "s3.bukket"), "no collector produces resource 's3.bukket'"),
+        (GOOD.replace("id: data.s3", "id: network-controls.s3"), "must start with its layer"),
+        (GOOD + "  references: {cis-aws-3.0: banana}\n", "not of the expected form"),
+        ("- [not, a, mapping]", "expected a mapping"),
+        ("key: [unclosed", "not valid YAML"),
+    ],
+)
+def test_malformed_control_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        load_catalog(TYPES, _user_dir(tmp_path, text))
+    assert "custom.yaml" in str(err.value)
+    assert message in str(err.value)
+    if "data.s3.custom-tag" in text and "duplicate" in message:
+        assert "data.s3.custom-tag" in str(err.value)
+
+
+def test_unknown_owner_in_ownership_override(tmp_path: Path) -> None:
+    text = "overrides: [{layer: data, service: s3, owner: Acme MSP, source: MSA}]\n"
+    with pytest.raises(SpecError, match="unknown owner 'Acme MSP'"):
+        load_catalog(TYPES, _user_dir(tmp_path, text, "ownership.yaml"))
+
+
+def test_third_party_owner_override(tmp_path: Path) -> None:
+    text = (
+        "third_parties: [Acme MSP]\n"
+        "overrides: [{layer: operating-system, service: ec2, owner: Acme MSP, source: MSA s.4}]\n"
+    )
+    cat = load_catalog(TYPES, _user_dir(tmp_path, text, "ownership.yaml"))
+    assert cat.owner(Layer.OPERATING_SYSTEM, "ec2", ServiceClass.INFRASTRUCTURE) == "Acme MSP"
+    assert cat.owner(Layer.OPERATING_SYSTEM, "s3", ServiceClass.ABSTRACTED) == "aws"
+
+
+def test_user_can_disable_a_packaged_control(tmp_path: Path) -> None:
+    text = "- {id: data.s3.bucket-versioning-enabled, disabled: true}\n"
+    cat = load_catalog(TYPES, _user_dir(tmp_path, text))
+    assert "data.s3.bucket-versioning-enabled" not in cat.controls
+
+
+def test_cli_reports_malformed_mappings_with_exit_2(tmp_path: Path) -> None:
+    d = _user_dir(tmp_path, GOOD.replace("layer: data", "layer: datum"))
+    result = run_cli(["scan", "--mappings", str(d), "-q"])
+    assert result.exit_code == 2
+    assert "custom.yaml" in result.stderr and "datum" in result.stderr
+    assert "Traceback" not in result.output

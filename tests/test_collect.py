@@ -1,0 +1,124 @@
+"""The spec executor: pagination, absent values, classified failures, unlisted types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from awsresp.collect import Collector, classify, redact
+from awsresp.model import IssueKind
+from awsresp.session import Target
+from awsresp.specs import load_specs
+
+
+def _collect(services: set[str], region: str = "us-east-1", **target_kw: Any) -> Any:
+    specs = [s for s in load_specs() if s.service in services]
+    target = Target(boto3.Session(region_name=region), **target_kw)
+    return Collector(target, specs, "123456789012", "aws", [region]).run(), target
+
+
+@mock_aws
+def test_absent_configuration_is_data_not_an_issue() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="plain-bucket")
+    inv, _ = _collect({"s3"})
+    bucket = next(r for r in inv.resources if r.type == "s3.bucket")
+    assert bucket.config["PublicAccessBlock"] is None
+    assert bucket.config["Encryption"] is None
+    assert bucket.unreadable == frozenset()
+    assert inv.issues == () and inv.complete
+
+
+@mock_aws
+def test_iam_authorization_details_is_read_once_for_four_types() -> None:
+    iam = boto3.client("iam", region_name="us-east-1")
+    for i in range(3):
+        iam.create_user(UserName=f"user-{i}")
+    inv, target = _collect({"iam"})
+    assert target.stats.calls[("iam", "GetAccountAuthorizationDetails")] == 1
+    assert {r.id for r in inv.resources if r.type == "iam.user"} == {"user-0", "user-1", "user-2"}
+    account = next(r for r in inv.resources if r.type == "iam.account")
+    assert account.account_fact and account.config["PasswordPolicy"] is None
+
+
+def test_denied_detail_makes_only_that_key_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="denied-acl")
+        real = boto3.Session.client
+
+        def client(self: Any, service: str, *a: Any, **kw: Any) -> Any:
+            c = real(self, service, *a, **kw)
+            if service == "s3":
+
+                def deny(**_: Any) -> Any:
+                    raise ClientError(
+                        {"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetBucketAcl"
+                    )
+
+                c.get_bucket_acl = deny
+            return c
+
+        monkeypatch.setattr(boto3.Session, "client", client)
+        inv, _ = _collect({"s3"})
+    bucket = next(r for r in inv.resources if r.type == "s3.bucket")
+    assert bucket.unreadable == frozenset({"Acl"})
+    (issue,) = inv.issues
+    assert (issue.kind, issue.operation, issue.iam_action) == (
+        IssueKind.ACCESS_DENIED,
+        "GetBucketAcl",
+        "s3:GetBucketAcl",
+    )
+    assert not inv.complete
+
+
+def test_failed_list_leaves_an_unlisted_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    with mock_aws():
+        real = boto3.Session.client
+
+        def client(self: Any, service: str, *a: Any, **kw: Any) -> Any:
+            c = real(self, service, *a, **kw)
+            if service == "s3":
+
+                def deny(*_: Any, **__: Any) -> Any:
+                    raise ClientError({"Error": {"Code": "AccessDenied"}}, "ListBuckets")
+
+                c.get_paginator = lambda _name: type("P", (), {"paginate": deny})()
+            return c
+
+        monkeypatch.setattr(boto3.Session, "client", client)
+        inv, _ = _collect({"s3"})
+    placeholder = next(r for r in inv.resources if r.type == "s3.bucket")
+    assert placeholder.unlisted and placeholder.id == "*"
+    assert inv.issues[0].iam_action == "s3:ListAllMyBuckets"
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("AccessDenied", IssueKind.ACCESS_DENIED),
+        ("UnauthorizedOperation", IssueKind.ACCESS_DENIED),
+        ("OptInRequired", IssueKind.NOT_ENABLED),
+        ("ThrottlingException", IssueKind.THROTTLED),
+        ("InternalError", IssueKind.ERROR),
+    ],
+)
+def test_error_codes_are_classified(code: str, kind: IssueKind) -> None:
+    assert classify(code) == kind
+
+
+def test_redact_replaces_values_but_keeps_keys() -> None:
+    config = {"Environment": {"Variables": {"DB_PASSWORD": "hunter2", "MODE": "prod"}}}
+    redact(config, "Environment.Variables")
+    assert config == {
+        "Environment": {"Variables": {"DB_PASSWORD": "<redacted>", "MODE": "<redacted>"}}
+    }
+    items = {"Params": [{"Value": "s3cret"}, {"Value": "x"}]}
+    redact(items, "Params[].Value")
+    assert items == {"Params": [{"Value": "<redacted>"}, {"Value": "<redacted>"}]}

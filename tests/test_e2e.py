@@ -1,0 +1,136 @@
+"""End to end: the CLI scans the seeded sandbox account over HTTP (moto's server)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+# (control id, resource id) -> status, for the IAM and S3 part of the sandbox estate.
+EXPECTED_FINDINGS = {
+    ("access-rights.iam.root-no-access-keys", "123456789012"): "pass",
+    ("identity-directory.iam.root-mfa-enabled", "123456789012"): "fail",
+    ("identity-directory.iam.password-policy-min-length", "123456789012"): "fail",
+    ("identity-directory.iam.password-policy-prevents-reuse", "123456789012"): "fail",
+    ("identity-directory.iam.federated-identity-provider", "123456789012"): "fail",
+    ("identity-directory.iam.user-console-mfa", "alice"): "pass",
+    ("identity-directory.iam.user-console-mfa", "bob"): "fail",
+    ("access-rights.iam.credentials-unused-disabled", "alice"): "pass",
+    ("access-rights.iam.credentials-unused-disabled", "bob"): "pass",
+    ("access-rights.iam.credentials-unused-disabled", "ci-deployer"): "pass",
+    ("access-rights.iam.user-one-active-key", "alice"): "pass",
+    ("access-rights.iam.user-one-active-key", "bob"): "pass",
+    ("access-rights.iam.user-one-active-key", "ci-deployer"): "fail",
+    ("access-rights.iam.user-no-admin-policy", "alice"): "pass",
+    ("access-rights.iam.user-no-admin-policy", "bob"): "fail",
+    ("access-rights.iam.user-no-admin-policy", "ci-deployer"): "pass",
+    ("access-rights.iam.user-permissions-through-groups", "alice"): "pass",
+    ("access-rights.iam.user-permissions-through-groups", "bob"): "fail",
+    ("access-rights.iam.user-permissions-through-groups", "ci-deployer"): "pass",
+    ("access-rights.iam.access-keys-rotated", "bob"): "pass",
+    ("access-rights.iam.access-keys-rotated", "ci-deployer"): "pass",
+    (
+        "access-rights.iam.policy-no-full-admin",
+        "arn:aws:iam::123456789012:policy/AdminEverything",
+    ): "fail",
+    (
+        "access-rights.iam.policy-no-full-admin",
+        "arn:aws:iam::123456789012:policy/ReadReports",
+    ): "pass",
+    ("data.s3.account-blocks-public-access", "123456789012"): "fail",
+    ("data.s3.bucket-blocks-public-access", "acme-public-website"): "fail",
+    ("data.s3.bucket-not-public", "acme-public-website"): "fail",
+    ("data.s3.bucket-default-encryption", "acme-public-website"): "fail",
+    ("data.s3.bucket-versioning-enabled", "acme-public-website"): "fail",
+    ("data.s3.bucket-acls-disabled", "acme-public-website"): "fail",
+    ("data.s3.bucket-denies-insecure-transport", "acme-public-website"): "fail",
+    ("logging-detection.s3.bucket-access-logging", "acme-public-website"): "fail",
+    ("data.s3.bucket-blocks-public-access", "acme-customer-data"): "pass",
+    ("data.s3.bucket-not-public", "acme-customer-data"): "pass",
+    ("data.s3.bucket-default-encryption", "acme-customer-data"): "pass",
+    ("data.s3.bucket-versioning-enabled", "acme-customer-data"): "pass",
+    ("data.s3.bucket-acls-disabled", "acme-customer-data"): "pass",
+    ("data.s3.bucket-denies-insecure-transport", "acme-customer-data"): "pass",
+    ("logging-detection.s3.bucket-access-logging", "acme-customer-data"): "fail",
+    ("data.s3.bucket-blocks-public-access", "acme-access-logs"): "pass",
+    ("data.s3.bucket-not-public", "acme-access-logs"): "pass",
+    ("data.s3.bucket-default-encryption", "acme-access-logs"): "pass",
+    ("data.s3.bucket-versioning-enabled", "acme-access-logs"): "fail",
+    ("data.s3.bucket-acls-disabled", "acme-access-logs"): "fail",
+    ("data.s3.bucket-denies-insecure-transport", "acme-access-logs"): "fail",
+    ("logging-detection.s3.bucket-access-logging", "acme-access-logs"): "fail",
+}
+
+
+def _findings(doc: dict[str, Any], services: set[str]) -> dict[tuple[str, str], str]:
+    return {
+        (f["control_id"], f["resource_id"]): f["status"]
+        for f in doc["findings"]
+        if f["control_id"].split(".")[1] in services
+    }
+
+
+def test_iam_and_s3_findings_are_exact(sandbox_scan: dict[str, Any]) -> None:
+    assert _findings(sandbox_scan, {"iam", "s3"}) == EXPECTED_FINDINGS
+
+
+def test_bucket_regions_come_from_the_bucket(sandbox_scan: dict[str, Any]) -> None:
+    regions = {r["id"]: r["region"] for r in sandbox_scan["resources"] if r["type"] == "s3.bucket"}
+    assert regions == {
+        "acme-public-website": "us-east-1",
+        "acme-customer-data": "eu-west-1",
+        "acme-access-logs": "us-east-1",
+    }
+
+
+def test_matrix_cells_follow_the_gap_rule(sandbox_scan: dict[str, Any]) -> None:
+    cells = {(c["service"], c["layer"]): c for c in sandbox_scan["matrix"]}
+    s3_data = cells[("s3", "data")]
+    assert (s3_data["owner"], s3_data["status"]) == ("customer", "partial")
+    assert cells[("s3", "physical")]["status"] == "inherited"
+    assert cells[("s3", "operating-system")]["owner"] == "aws"
+    # No bucket logs its access, and nothing else on that layer passes: a gap.
+    logging = cells[("s3", "logging-detection")]
+    assert (logging["status"], logging["failed"], logging["reason"]) == (
+        "gap",
+        3,
+        "failing-controls",
+    )
+    # Account-scoped identity controls all fail and count for S3 too.
+    assert cells[("s3", "identity-directory")]["status"] == "gap"
+    # Alice's MFA is a passing safeguard for IAM's own identity layer.
+    assert cells[("iam", "identity-directory")]["status"] == "partial"
+    gaps = {(g["service"], g["layer"]) for g in sandbox_scan["gaps"]}
+    assert {("s3", "logging-detection"), ("s3", "identity-directory")} <= gaps
+    assert all(g["status"] == "gap" for g in sandbox_scan["gaps"])
+
+
+def test_every_output_file_is_written_with_its_columns(sandbox_scan: dict[str, Any]) -> None:
+    from awsresp.export import FINDING_COLUMNS, ISSUE_COLUMNS, MATRIX_COLUMNS
+
+    out = Path(sandbox_scan["_dir"])
+    for name, columns in (
+        ("findings.csv", FINDING_COLUMNS),
+        ("matrix.csv", MATRIX_COLUMNS),
+        ("gaps.csv", MATRIX_COLUMNS),
+        ("issues.csv", ISSUE_COLUMNS),
+    ):
+        raw = (out / name).read_bytes()
+        assert raw.splitlines()[0].decode() == ",".join(columns)
+        assert b"\r\n" in raw  # RFC 4180 line endings
+        rows = list(csv.DictReader((out / name).open(newline="", encoding="utf-8")))
+        if name == "findings.csv":
+            assert len(rows) == len(sandbox_scan["findings"])
+    assert sandbox_scan["schema_version"] == 1
+    assert sandbox_scan["complete"] is True
+
+
+def test_json_on_stdout_is_the_scan_document(sandbox_scan: dict[str, Any]) -> None:
+    doc = json.loads(sandbox_scan["_stdout"])
+    assert doc["account"] == "123456789012"
+    assert len(doc["findings"]) == len(sandbox_scan["findings"])

@@ -1,0 +1,53 @@
+"""Golden tests: every control has a fixture file with passing and failing configurations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from awsresp.mapping import evaluate_control
+from awsresp.scan import Definitions
+
+from .conftest import GOLDEN_NOW, make_resource
+
+GOLDEN = Path(__file__).parent / "golden"
+_ALL = Definitions.load().catalog.controls
+
+
+@pytest.mark.parametrize("control_id", sorted(_ALL))
+def test_control_matches_its_golden_cases(control_id: str) -> None:
+    path = GOLDEN / f"{control_id}.yaml"
+    assert path.is_file(), f"missing golden fixture {path.name}: every control needs one"
+    cases: list[dict[str, Any]] = yaml.safe_load(path.read_text())["cases"]
+    expects = {c["expect"] for c in cases}
+    assert {"pass", "fail"} <= expects, "a control needs at least one passing and one failing case"
+    control = _ALL[control_id]
+    for case in cases:
+        resource = make_resource(
+            control.resource_type,
+            case["config"],
+            unreadable=frozenset(case.get("unreadable", [])),
+        )
+        outcome = evaluate_control(control, resource, GOLDEN_NOW)
+        got = "not-applicable" if outcome is None else outcome[0].value
+        assert got == case["expect"], f"{control_id} / {case['name']}: {got} (evidence {outcome})"
+
+
+@pytest.mark.parametrize("control_id", sorted(_ALL))
+def test_control_is_unknown_when_what_it_reads_is_unreadable(control_id: str) -> None:
+    control = _ALL[control_id]
+    cases = yaml.safe_load((GOLDEN / f"{control_id}.yaml").read_text())["cases"]
+    config = next(c["config"] for c in cases if c["expect"] == "pass")
+    resource = make_resource(
+        control.resource_type, config, unreadable=frozenset(config) | frozenset({"*"})
+    )
+    outcome = evaluate_control(control, resource, GOLDEN_NOW)
+    assert outcome is not None and outcome[0].value == "unknown"
+
+
+def test_no_orphan_golden_files() -> None:
+    orphans = [p.stem for p in GOLDEN.glob("*.yaml") if p.stem not in _ALL]
+    assert not orphans, f"golden files without a control: {orphans}"
