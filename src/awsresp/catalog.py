@@ -330,6 +330,9 @@ def _load_dir(directory: Path, cat: Catalog, types: Mapping[str, ResourceSpec] |
     for name, loader in loaders:
         if (directory / name).is_file():
             loader(directory / name, cat)
+        # services/*.yaml (and the like) let each group of services keep its own file.
+        for extra in sorted((directory / name.removesuffix(".yaml")).glob("*.yaml")):
+            loader(extra, cat)
     seen: set[str] = set()
     control_files = sorted((directory / "controls").glob("*.yaml"))
     control_files += sorted(p for p in directory.glob("controls*.yaml"))
