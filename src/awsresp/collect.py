@@ -20,6 +20,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from awsresp import hooks
 from awsresp.model import CollectionIssue, Inventory, IssueKind, Resource
@@ -60,6 +61,9 @@ _NETWORK_ERRORS = (
     ConnectTimeoutError,
     ReadTimeoutError,
     ConnectionClosedError,
+    # An answer that is not the protocol's format, after botocore's retries: e.g. the HTML
+    # error page an endpoint (moto) sends for an operation it does not implement.
+    ResponseParserError,
 )
 
 ProgressCallback = Callable[[str], None]

@@ -144,6 +144,52 @@ HOOKS: dict[str, Hook] = {
 }
 
 
+# --- KMS: key aliases; WorkSpaces: the IP access groups of a directory -----------------
+
+
+def _pages(answer: Any) -> list[Mapping[str, Any]]:
+    return answer if isinstance(answer, list) else [answer]
+
+
+def kms_key_aliases(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The alias names of each key, from one ListAliases call per region (not one per key)."""
+    if not items:
+        return []
+    by_key: dict[str, list[str]] = {}
+    for page in _pages(ctx.call("kms", "ListAliases", {})):
+        for alias in page.get("Aliases", []):
+            if alias.get("TargetKeyId"):
+                by_key.setdefault(str(alias["TargetKeyId"]), []).append(str(alias["AliasName"]))
+    return [sorted(by_key.get(str(item.get("KeyId")), [])) for item in items]
+
+
+def workspaces_directory_ip_groups(
+    ctx: HookContext, items: Sequence[Mapping[str, Any]]
+) -> list[Any]:
+    """The IP access groups (with their rules) each directory names. DescribeIpGroups is
+    read once per region, and only when some directory names a group."""
+    wanted = [[str(g) for g in item.get("ipGroupIds") or []] for item in items]
+    if not any(wanted):
+        return [[] for _ in items]
+    groups: dict[str, Any] = {}
+    for page in _pages(ctx.call("workspaces", "DescribeIpGroups", {})):
+        for group in page.get("Result", []):
+            groups[str(group.get("groupId"))] = group
+    return [[groups.get(gid, {"groupId": gid}) for gid in ids] for ids in wanted]
+
+
+HOOKS.update(
+    {
+        "kms_key_aliases": Hook(kms_key_aliases, (("kms", "ListAliases"),), ("kms:ListAliases",)),
+        "workspaces_directory_ip_groups": Hook(
+            workspaces_directory_ip_groups,
+            (("workspaces", "DescribeIpGroups"),),
+            ("workspaces:DescribeIpGroups",),
+        ),
+    }
+)
+
+
 # --- transforms: pure functions applied to a detail call's result -----------------------
 
 
