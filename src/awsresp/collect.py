@@ -396,6 +396,8 @@ class Collector:
         futures: list[tuple[int, str, Future[Any]]] = []
         for detail in details:
             if detail.hook:
+                if not items:  # nothing to describe (and no item region to call in)
+                    continue
                 ctx = _ScanContext(self, self.account, self.partition, region_of(0))
                 try:
                     values = hooks.HOOKS[detail.hook].fn(ctx, items)

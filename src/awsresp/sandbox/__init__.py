@@ -37,7 +37,7 @@ class Sandbox:
         for key, value in self._env.items():
             os.environ.setdefault(key, value)
         # The server's request log would drown the scan's own progress on stderr.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         try:
             from moto.server import ThreadedMotoServer
         except ImportError:
