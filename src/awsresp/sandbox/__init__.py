@@ -36,7 +36,8 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         for key, value in self._env.items():
             os.environ.setdefault(key, value)
-        # The server's request log would drown the scan's own progress on stderr.
+        # The server's request log, and its tracebacks for operations moto lacks (the scan
+        # reports those reads as issues), would drown the scan's own progress on stderr.
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         try:
             from moto.server import ThreadedMotoServer
