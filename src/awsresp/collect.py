@@ -389,6 +389,9 @@ class Collector:
         unreadable: list[set[str]],
     ) -> None:
         """Fills configs[i][detail.key] for every item, concurrently."""
+        if not items:
+            # Nothing to detail; hooks would otherwise ask for the region of item 0.
+            return
         futures: list[tuple[int, str, Future[Any]]] = []
         for detail in details:
             if detail.hook:
