@@ -155,3 +155,40 @@ def test_a_region_without_load_balancers_is_empty_not_an_error() -> None:
     inv, _ = _collect({"elbv2"}, ("eu-west-1",))
     assert [r for r in inv.resources if r.type == "elbv2.load-balancer"] == []
     assert inv.complete
+
+
+def test_denied_waf_read_names_the_wafv2_action(monkeypatch: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.4.{i}.0/24", AvailabilityZone=zone)[
+                "Subnet"
+            ]["SubnetId"]
+            for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
+        ]
+        boto3.client("elbv2", region_name=REGION).create_load_balancer(Name="alb", Subnets=subnets)
+        real = boto3.Session.client
+
+        def client(self: Any, service: str, *a: Any, **kw: Any) -> Any:
+            c = real(self, service, *a, **kw)
+            if service == "wafv2":
+
+                def deny(**_: Any) -> Any:
+                    raise ClientError(
+                        {"Error": {"Code": "AccessDeniedException", "Message": "no"}},
+                        "GetWebACLForResource",
+                    )
+
+                c.get_web_acl_for_resource = deny
+            return c
+
+        monkeypatch.setattr(boto3.Session, "client", client)
+        inv, _ = _collect({"elbv2"})
+    lb = next(r for r in inv.resources if r.type == "elbv2.load-balancer")
+    assert "WebAcl" in lb.unreadable and lb.config["Listeners"] == []
+    assert [(i.iam_action, i.kind.value) for i in inv.issues] == [
+        ("wafv2:GetWebACLForResource", "access-denied")
+    ]

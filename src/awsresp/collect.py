@@ -409,7 +409,7 @@ class Collector:
                             kind=classify(code),
                             message=str(exc)[:300],
                             resource_type=res.type,
-                            iam_action=f"{res.iam_prefix}:{exc.operation_name}",
+                            iam_action=_hook_action(detail.hook, res, exc.operation_name),
                         )
                     )
                     for i in range(len(items)):
@@ -506,6 +506,12 @@ class Collector:
                 )
             )
         return out
+
+
+def _hook_action(hook: str, res: ResourceSpec, operation: str) -> str:
+    # A hook may call another service (ELBv2's reads WAFv2): name the action it declares.
+    declared = [a for a in hooks.HOOKS[hook].iam_actions if a.endswith(f":{operation}")]
+    return declared[0] if declared else f"{res.iam_prefix}:{operation}"
 
 
 def _now() -> str:
