@@ -393,11 +393,12 @@ class Collector:
         unreadable: list[set[str]],
     ) -> None:
         """Fills configs[i][detail.key] for every item, concurrently."""
+        if not items:
+            # Nothing to detail; hooks would otherwise ask for the region of item 0.
+            return
         futures: list[tuple[int, str, Future[Any]]] = []
         for detail in details:
             if detail.hook:
-                if not items:  # nothing to describe (and no item region to call in)
-                    continue
                 ctx = _ScanContext(self, self.account, self.partition, region_of(0))
                 try:
                     values = hooks.HOOKS[detail.hook].fn(ctx, items)
@@ -412,7 +413,7 @@ class Collector:
                             kind=classify(code),
                             message=str(exc)[:300],
                             resource_type=res.type,
-                            iam_action=f"{res.iam_prefix}:{exc.operation_name}",
+                            iam_action=_hook_action(detail.hook, res, exc.operation_name),
                         )
                     )
                     for i in range(len(items)):
@@ -509,6 +510,12 @@ class Collector:
                 )
             )
         return out
+
+
+def _hook_action(hook: str, res: ResourceSpec, operation: str) -> str:
+    # A hook may call another service (ELBv2's reads WAFv2): name the action it declares.
+    declared = [a for a in hooks.HOOKS[hook].iam_actions if a.endswith(f":{operation}")]
+    return declared[0] if declared else f"{res.iam_prefix}:{operation}"
 
 
 def _now() -> str:

@@ -130,6 +130,50 @@ def iam_attached_policy_documents(
     ]
 
 
+# --- EC2 and ELBv2: joins across resource types ------------------------------------------
+
+
+def _pages(answer: Any) -> list[Any]:
+    return answer if isinstance(answer, list) else [answer]
+
+
+def ec2_vpc_flow_logs(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The flow logs attached to each VPC itself (not to its subnets or interfaces), from
+    one DescribeFlowLogs read per region (the same call the ec2.flow-log collector makes)."""
+    by_vpc: dict[str, list[dict[str, Any]]] = {}
+    for page in _pages(ctx.call("ec2", "DescribeFlowLogs", {})):
+        for log in page.get("FlowLogs", []):
+            by_vpc.setdefault(str(log.get("ResourceId")), []).append(
+                {
+                    key: log.get(key)
+                    for key in (
+                        "FlowLogId",
+                        "FlowLogStatus",
+                        "DeliverLogsStatus",
+                        "TrafficType",
+                        "LogDestinationType",
+                        "LogDestination",
+                        "LogGroupName",
+                    )
+                }
+            )
+    return [by_vpc.get(str(item.get("VpcId")), []) for item in items]
+
+
+def elbv2_web_acl(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The WAFv2 web ACL associated with each Application Load Balancer (None when there
+    is none). Only ALBs can carry a web ACL, so other load balancers get None unasked."""
+    out: list[Any] = []
+    for item in items:
+        if item.get("Type") != "application":
+            out.append(None)
+            continue
+        answer = ctx.call("wafv2", "GetWebACLForResource", {"ResourceArn": item["LoadBalancerArn"]})
+        acl = answer.get("WebACL")
+        out.append({k: acl.get(k) for k in ("Name", "Id", "ARN")} if acl else None)
+    return out
+
+
 _REPORT_OPS = (("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"))
 _REPORT_ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 
@@ -141,6 +185,12 @@ HOOKS: dict[str, Hook] = {
     ),
     "iam_user_credentials": Hook(iam_user_credentials, _REPORT_OPS, _REPORT_ACTIONS),
     "iam_root_credentials": Hook(iam_root_credentials, _REPORT_OPS, _REPORT_ACTIONS),
+    "ec2_vpc_flow_logs": Hook(
+        ec2_vpc_flow_logs, (("ec2", "DescribeFlowLogs"),), ("ec2:DescribeFlowLogs",)
+    ),
+    "elbv2_web_acl": Hook(
+        elbv2_web_acl, (("wafv2", "GetWebACLForResource"),), ("wafv2:GetWebACLForResource",)
+    ),
 }
 
 
