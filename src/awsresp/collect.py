@@ -124,6 +124,11 @@ class _ScanContext:
         )
         return answer
 
+    def call_in(
+        self, region: str, service: str, operation: str, params: Mapping[str, Any]
+    ) -> Any:
+        return self.collector._cached_call(service, region, operation, params)
+
     def call_uncached(
         self, service: str, operation: str, params: Mapping[str, Any]
     ) -> dict[str, Any]:
