@@ -124,9 +124,7 @@ class _ScanContext:
         )
         return answer
 
-    def call_in(
-        self, region: str, service: str, operation: str, params: Mapping[str, Any]
-    ) -> Any:
+    def call_in(self, region: str, service: str, operation: str, params: Mapping[str, Any]) -> Any:
         return self.collector._cached_call(service, region, operation, params)
 
     def call_uncached(

@@ -26,9 +26,7 @@ class HookContext(Protocol):
     def call(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """A read call, at most once per scan for the same parameters."""
 
-    def call_in(
-        self, region: str, service: str, operation: str, params: Mapping[str, Any]
-    ) -> Any:
+    def call_in(self, region: str, service: str, operation: str, params: Mapping[str, Any]) -> Any:
         """Like call, in another region (a trail's home region, a log group's region)."""
 
     def call_uncached(

@@ -100,9 +100,7 @@ def _seed_config(sb: Sandbox) -> None:
             "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
         }
     )
-    config.put_delivery_channel(
-        DeliveryChannel={"name": "default", "s3BucketName": TRAIL_BUCKET}
-    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": TRAIL_BUCKET})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
 
 
