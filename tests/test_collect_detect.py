@@ -401,3 +401,14 @@ def test_firewall_manager_denied_to_a_member_account_is_unknown() -> None:
     assert [i.kind.value for i in inv.issues] == ["access-denied"]
     assert _evaluate("network-controls.fms.policies-cover-account", fact) == "unknown"
     assert json.dumps(fact.config)  # JSON-safe
+
+
+def test_a_hook_failure_names_the_action_the_hook_declared() -> None:
+    # The CIS alarm fact is a CloudWatch resource, but its failing read is CloudTrail's.
+    target = Target(boto3.Session(region_name=REGION))
+    _, stub = _stubbed(target, "cloudtrail")
+    stub.add_client_error("describe_trails", "AccessDeniedException", "denied")
+    with stub:
+        inv = _only(target, "cloudwatch.cis-alarms", "Monitoring")
+    (issue,) = inv.issues
+    assert (issue.iam_action, issue.kind.value) == ("cloudtrail:DescribeTrails", "access-denied")

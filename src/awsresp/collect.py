@@ -137,6 +137,15 @@ class _ScanContext:
         return self.collector._once(key, compute)
 
 
+def _hook_action(hook: str, res: ResourceSpec, operation: str) -> str:
+    # A hook may call other services (the CIS alarms read CloudTrail and CloudWatch Logs):
+    # the action it declared for the operation, else the resource's own prefix.
+    for action in hooks.HOOKS[hook].iam_actions:
+        if action.endswith(f":{operation}"):
+            return action
+    return f"{res.iam_prefix}:{operation}"
+
+
 def _snake(client: Any, operation: str) -> str:
     return str(xform_name(operation))
 
@@ -409,7 +418,7 @@ class Collector:
                             kind=classify(code),
                             message=str(exc)[:300],
                             resource_type=res.type,
-                            iam_action=f"{res.iam_prefix}:{exc.operation_name}",
+                            iam_action=_hook_action(detail.hook, res, exc.operation_name),
                         )
                     )
                     for i in range(len(items)):
