@@ -82,6 +82,16 @@ CIS_PATTERNS = {
     "($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || "
     "($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || "
     "($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable) }",
+    "OrganizationsChanges": "{ ($.eventSource = organizations.amazonaws.com) && "
+    "(($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || "
+    "($.eventName = CreateAccount) || ($.eventName = CreateOrganizationalUnit) || "
+    "($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || "
+    "($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || "
+    "($.eventName = DeletePolicy) || ($.eventName = DetachPolicy) || "
+    "($.eventName = DisablePolicyType) || ($.eventName = EnablePolicyType) || "
+    "($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || "
+    "($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || "
+    "($.eventName = UpdatePolicy) || ($.eventName = UpdateOrganizationalUnit)) }",
 }
 
 

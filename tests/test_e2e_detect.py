@@ -36,6 +36,7 @@ NOT_ALARMED = {
     "network-gateway-changes",
     "route-table-changes",
     "vpc-changes",
+    "organizations-changes",
 }
 
 EXPECTED_FINDINGS = {

@@ -384,6 +384,32 @@ CIS_METRIC_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
             "EnableVpcClassicLink",
         ),
     ),
+    "OrganizationsChanges": (
+        "4.15",
+        (
+            "$.eventSource=organizations.amazonaws.com",
+            *_names(
+                "AcceptHandshake",
+                "AttachPolicy",
+                "CreateAccount",
+                "CreateOrganizationalUnit",
+                "CreatePolicy",
+                "DeclineHandshake",
+                "DeleteOrganization",
+                "DeleteOrganizationalUnit",
+                "DeletePolicy",
+                "DetachPolicy",
+                "DisablePolicyType",
+                "EnablePolicyType",
+                "InviteAccountToOrganization",
+                "LeaveOrganization",
+                "MoveAccount",
+                "RemoveAccountFromOrganization",
+                "UpdatePolicy",
+                "UpdateOrganizationalUnit",
+            ),
+        ),
+    ),
 }
 
 
