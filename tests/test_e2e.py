@@ -94,19 +94,17 @@ def test_matrix_cells_follow_the_gap_rule(sandbox_scan: dict[str, Any]) -> None:
     assert (s3_data["owner"], s3_data["status"]) == ("customer", "partial")
     assert cells[("s3", "physical")]["status"] == "inherited"
     assert cells[("s3", "operating-system")]["owner"] == "aws"
-    # No bucket logs its access, and nothing else on that layer passes: a gap.
+    # No bucket logs its access; the account-scoped trail, CIS alarm and GuardDuty
+    # controls (tests/test_e2e_detect.py) pass in part and count for S3 too: partial.
     logging = cells[("s3", "logging-detection")]
-    assert (logging["status"], logging["failed"], logging["reason"]) == (
-        "gap",
-        3,
-        "failing-controls",
-    )
+    assert logging["status"] == "partial"
+    assert "logging-detection.s3.bucket-access-logging x3" in logging["evidence"]
     # Account-scoped identity controls all fail and count for S3 too.
     assert cells[("s3", "identity-directory")]["status"] == "gap"
     # Alice's MFA is a passing safeguard for IAM's own identity layer.
     assert cells[("iam", "identity-directory")]["status"] == "partial"
     gaps = {(g["service"], g["layer"]) for g in sandbox_scan["gaps"]}
-    assert {("s3", "logging-detection"), ("s3", "identity-directory")} <= gaps
+    assert ("s3", "identity-directory") in gaps
     assert all(g["status"] == "gap" for g in sandbox_scan["gaps"])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -65,13 +66,18 @@ EXPECTED_UNNAMED = Counter(
         ("data.ec2.snapshot-not-public", "us-east-1", "pass"): 1,
     }
 )
-# Default security groups (named "default") of the default VPCs and of acme-prod.
+# Default security groups (named "default") of the default VPCs and of acme-prod, and the
+# two groups Directory Service creates for the data estate's WorkSpaces directory
+# ("d-<id>_controllers", "d-<id>_workspacesMembers"; the id differs per run).
 EXPECTED_DEFAULT_GROUPS = Counter(
     {
-        ("network-controls.ec2.default-sg-restricts-all-traffic", "fail"): 3,
-        ("network-controls.ec2.sg-no-world-ingress-admin-ports-ipv4", "pass"): 3,
-        ("network-controls.ec2.sg-no-world-ingress-admin-ports-ipv6", "pass"): 3,
-        ("network-controls.ec2.sg-no-world-ingress-all-traffic", "pass"): 3,
+        ("default", "network-controls.ec2.default-sg-restricts-all-traffic", "fail"): 3,
+        ("default", "network-controls.ec2.sg-no-world-ingress-admin-ports-ipv4", "pass"): 3,
+        ("default", "network-controls.ec2.sg-no-world-ingress-admin-ports-ipv6", "pass"): 3,
+        ("default", "network-controls.ec2.sg-no-world-ingress-all-traffic", "pass"): 3,
+        ("directory", "network-controls.ec2.sg-no-world-ingress-admin-ports-ipv4", "pass"): 2,
+        ("directory", "network-controls.ec2.sg-no-world-ingress-admin-ports-ipv6", "pass"): 2,
+        ("directory", "network-controls.ec2.sg-no-world-ingress-all-traffic", "pass"): 2,
     }
 )
 
@@ -89,7 +95,11 @@ def _split(doc: dict[str, Any]) -> tuple[dict[tuple[str, str], str], Counter[Any
             continue
         res = resources[(f["resource_type"], f["resource_id"])]
         if res["type"] == "ec2.security-group" and res["name"] == "default":
-            default_groups[(f["control_id"], f["status"])] += 1
+            default_groups[("default", f["control_id"], f["status"])] += 1
+        elif res["type"] == "ec2.security-group" and re.fullmatch(
+            r"d-[0-9a-f]{10}_(controllers|workspacesMembers)", res["name"]
+        ):
+            default_groups[("directory", f["control_id"], f["status"])] += 1
         elif res["type"] in _ID_IS_NAME:
             named[(f["control_id"], res["id"])] = f["status"]
         elif res["name"] != res["id"]:

@@ -20,6 +20,10 @@ EXPECTED_FINDINGS = {
     ("data.kms.key-rotation-enabled", "us-east-1", "alias/acme-app-data"): "pass",
     ("data.kms.key-policy-not-public", "us-east-1", "alias/acme-app-data"): "pass",
     ("data.kms.key-not-pending-deletion", "us-east-1", "alias/acme-app-data"): "pass",
+    # The compute estate's EBS key (rotation on).
+    ("data.kms.key-rotation-enabled", "us-east-1", "alias/acme-ebs"): "pass",
+    ("data.kms.key-policy-not-public", "us-east-1", "alias/acme-ebs"): "pass",
+    ("data.kms.key-not-pending-deletion", "us-east-1", "alias/acme-ebs"): "pass",
     ("data.kms.key-rotation-enabled", "us-east-1", "alias/acme-legacy-export"): "fail",
     ("data.kms.key-policy-not-public", "us-east-1", "alias/acme-legacy-export"): "fail",
     ("data.kms.key-not-pending-deletion", "us-east-1", "alias/acme-legacy-export"): "pass",

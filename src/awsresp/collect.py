@@ -128,6 +128,9 @@ class _ScanContext:
         )
         return answer
 
+    def call_in(self, region: str, service: str, operation: str, params: Mapping[str, Any]) -> Any:
+        return self.collector._cached_call(service, region, operation, params)
+
     def call_uncached(
         self, service: str, operation: str, params: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -136,6 +139,16 @@ class _ScanContext:
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
         return self.collector._once(key, compute)
+
+
+def _hook_action(hook: str, res: ResourceSpec, operation: str) -> str:
+    # A hook may call other services (ELBv2's reads WAFv2, the CIS alarms read CloudTrail and
+    # CloudWatch Logs):
+    # the action it declared for the operation, else the resource's own prefix.
+    for action in hooks.HOOKS[hook].iam_actions:
+        if action.endswith(f":{operation}"):
+            return action
+    return f"{res.iam_prefix}:{operation}"
 
 
 def _snake(client: Any, operation: str) -> str:
@@ -510,12 +523,6 @@ class Collector:
                 )
             )
         return out
-
-
-def _hook_action(hook: str, res: ResourceSpec, operation: str) -> str:
-    # A hook may call another service (ELBv2's reads WAFv2): name the action it declares.
-    declared = [a for a in hooks.HOOKS[hook].iam_actions if a.endswith(f":{operation}")]
-    return declared[0] if declared else f"{res.iam_prefix}:{operation}"
 
 
 def _now() -> str:

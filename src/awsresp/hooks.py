@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ class HookContext(Protocol):
 
     def call(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """A read call, at most once per scan for the same parameters."""
+
+    def call_in(self, region: str, service: str, operation: str, params: Mapping[str, Any]) -> Any:
+        """Like call, in another region (a trail's home region, a log group's region)."""
 
     def call_uncached(
         self, service: str, operation: str, params: Mapping[str, Any]
@@ -266,3 +270,455 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "s3_location_region": s3_location_region,
     "parse_json": parse_json,
 }
+
+
+# --- logging, detection and governance: CloudTrail, CIS alarms, GuardDuty, Security Hub,
+# --- Inspector, Firewall Manager ------------------------------------------------------
+
+
+def _page_list(answer: Any) -> list[Mapping[str, Any]]:
+    return answer if isinstance(answer, list) else [answer]
+
+
+def _arn_region(arn: str, default: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else default
+
+
+def _records_all_management_events(selectors: Mapping[str, Any]) -> bool:
+    """Whether a trail's (basic or advanced) event selectors log read and write
+    management events."""
+    for sel in selectors.get("EventSelectors") or []:
+        if sel.get("IncludeManagementEvents") and sel.get("ReadWriteType") == "All":
+            return True
+    for adv in selectors.get("AdvancedEventSelectors") or []:
+        fields = {f.get("Field"): f for f in adv.get("FieldSelectors") or []}
+        category = fields.get("eventCategory", {})
+        if "Management" in (category.get("Equals") or []) and "readOnly" not in fields:
+            return True
+    return False
+
+
+def _trails(ctx: HookContext) -> list[dict[str, Any]]:
+    """Every trail that applies in the scan's home region (its own trails and every
+    multi-region or organization trail), with its status and event selectors read in
+    the trail's home region."""
+    answer = ctx.call("cloudtrail", "DescribeTrails", {"includeShadowTrails": True})
+    out = []
+    for trail in answer.get("trailList", []):
+        arn = str(trail.get("TrailARN"))
+        home = str(trail.get("HomeRegion") or ctx.region)
+        status = ctx.call_in(home, "cloudtrail", "GetTrailStatus", {"Name": arn})
+        selectors = ctx.call_in(home, "cloudtrail", "GetEventSelectors", {"TrailName": arn})
+        out.append(
+            {
+                "Name": trail.get("Name"),
+                "TrailARN": arn,
+                "HomeRegion": home,
+                "IsMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
+                "IsOrganizationTrail": bool(trail.get("IsOrganizationTrail")),
+                "IsLogging": bool(status.get("IsLogging")),
+                "LogFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
+                "KmsKeyId": trail.get("KmsKeyId"),
+                "S3BucketName": trail.get("S3BucketName"),
+                "CloudWatchLogsLogGroupArn": trail.get("CloudWatchLogsLogGroupArn"),
+                "RecordsAllManagementEvents": _records_all_management_events(selectors),
+            }
+        )
+    return out
+
+
+def cloudtrail_trails(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    trails = ctx.once("cloudtrail-trails", lambda: _trails(ctx))
+    return [trails for _ in items]
+
+
+# The CIS AWS Foundations 3.0 section 4 metric filters, as the terms their documented
+# patterns must contain (compared with whitespace and double quotes removed). A filter
+# matches a check when it has every term; extra terms (exclusions) are accepted.
+def _names(*names: str) -> tuple[str, ...]:
+    return tuple(f"$.eventName={n}" for n in names)
+
+
+CIS_METRIC_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "UnauthorizedApiCalls": (
+        "4.1",
+        ("$.errorCode=*UnauthorizedOperation", "$.errorCode=AccessDenied*"),
+    ),
+    "ConsoleSignInWithoutMfa": (
+        "4.2",
+        ("$.eventName=ConsoleLogin", "$.additionalEventData.MFAUsed!=Yes"),
+    ),
+    "RootUsage": (
+        "4.3",
+        (
+            "$.userIdentity.type=Root",
+            "$.userIdentity.invokedByNOTEXISTS",
+            "$.eventType!=AwsServiceEvent",
+        ),
+    ),
+    "IamPolicyChanges": (
+        "4.4",
+        _names(
+            "DeleteGroupPolicy",
+            "DeleteRolePolicy",
+            "DeleteUserPolicy",
+            "PutGroupPolicy",
+            "PutRolePolicy",
+            "PutUserPolicy",
+            "CreatePolicy",
+            "DeletePolicy",
+            "CreatePolicyVersion",
+            "DeletePolicyVersion",
+            "AttachRolePolicy",
+            "DetachRolePolicy",
+            "AttachUserPolicy",
+            "DetachUserPolicy",
+            "AttachGroupPolicy",
+            "DetachGroupPolicy",
+        ),
+    ),
+    "CloudTrailChanges": (
+        "4.5",
+        _names("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging"),
+    ),
+    "ConsoleAuthFailures": (
+        "4.6",
+        ("$.eventName=ConsoleLogin", "$.errorMessage=Failedauthentication"),
+    ),
+    "CmkDisableOrDeletion": (
+        "4.7",
+        ("$.eventSource=kms.amazonaws.com", *_names("DisableKey", "ScheduleKeyDeletion")),
+    ),
+    "S3BucketPolicyChanges": (
+        "4.8",
+        (
+            "$.eventSource=s3.amazonaws.com",
+            *_names(
+                "PutBucketAcl",
+                "PutBucketPolicy",
+                "PutBucketCors",
+                "PutBucketLifecycle",
+                "PutBucketReplication",
+                "DeleteBucketPolicy",
+                "DeleteBucketCors",
+                "DeleteBucketLifecycle",
+                "DeleteBucketReplication",
+            ),
+        ),
+    ),
+    "ConfigChanges": (
+        "4.9",
+        (
+            "$.eventSource=config.amazonaws.com",
+            *_names(
+                "StopConfigurationRecorder",
+                "DeleteDeliveryChannel",
+                "PutDeliveryChannel",
+                "PutConfigurationRecorder",
+            ),
+        ),
+    ),
+    "SecurityGroupChanges": (
+        "4.10",
+        _names(
+            "AuthorizeSecurityGroupIngress",
+            "AuthorizeSecurityGroupEgress",
+            "RevokeSecurityGroupIngress",
+            "RevokeSecurityGroupEgress",
+            "CreateSecurityGroup",
+            "DeleteSecurityGroup",
+        ),
+    ),
+    "NaclChanges": (
+        "4.11",
+        _names(
+            "CreateNetworkAcl",
+            "CreateNetworkAclEntry",
+            "DeleteNetworkAcl",
+            "DeleteNetworkAclEntry",
+            "ReplaceNetworkAclEntry",
+            "ReplaceNetworkAclAssociation",
+        ),
+    ),
+    "NetworkGatewayChanges": (
+        "4.12",
+        _names(
+            "CreateCustomerGateway",
+            "DeleteCustomerGateway",
+            "AttachInternetGateway",
+            "CreateInternetGateway",
+            "DeleteInternetGateway",
+            "DetachInternetGateway",
+        ),
+    ),
+    "RouteTableChanges": (
+        "4.13",
+        _names(
+            "CreateRoute",
+            "CreateRouteTable",
+            "ReplaceRoute",
+            "ReplaceRouteTableAssociation",
+            "DeleteRouteTable",
+            "DeleteRoute",
+            "DisassociateRouteTable",
+        ),
+    ),
+    "VpcChanges": (
+        "4.14",
+        _names(
+            "CreateVpc",
+            "DeleteVpc",
+            "ModifyVpcAttribute",
+            "AcceptVpcPeeringConnection",
+            "CreateVpcPeeringConnection",
+            "DeleteVpcPeeringConnection",
+            "RejectVpcPeeringConnection",
+            "AttachClassicLinkVpc",
+            "DetachClassicLinkVpc",
+            "DisableVpcClassicLink",
+            "EnableVpcClassicLink",
+        ),
+    ),
+    "OrganizationsChanges": (
+        "4.15",
+        (
+            "$.eventSource=organizations.amazonaws.com",
+            *_names(
+                "AcceptHandshake",
+                "AttachPolicy",
+                "CreateAccount",
+                "CreateOrganizationalUnit",
+                "CreatePolicy",
+                "DeclineHandshake",
+                "DeleteOrganization",
+                "DeleteOrganizationalUnit",
+                "DeletePolicy",
+                "DetachPolicy",
+                "DisablePolicyType",
+                "EnablePolicyType",
+                "InviteAccountToOrganization",
+                "LeaveOrganization",
+                "MoveAccount",
+                "RemoveAccountFromOrganization",
+                "UpdatePolicy",
+                "UpdateOrganizationalUnit",
+            ),
+        ),
+    ),
+}
+
+
+def _normalize_pattern(pattern: str) -> str:
+    return "".join(pattern.split()).replace('"', "")
+
+
+def cis_pattern_matches(check: str, pattern: str) -> bool:
+    """Whether a metric filter pattern has every essential term of a CIS check; a term
+    must end at a name boundary (CreatePolicy is not CreatePolicyVersion)."""
+    text = _normalize_pattern(pattern)
+    return all(
+        re.search(re.escape(term) + r"(?![A-Za-z0-9])", text)
+        for term in CIS_METRIC_FILTERS[check][1]
+    )
+
+
+def _cis_alarms(ctx: HookContext) -> dict[str, Any]:
+    groups = [
+        str(t["CloudWatchLogsLogGroupArn"])
+        for t in _trails_once(ctx)
+        if t["IsMultiRegionTrail"]
+        and t["IsLogging"]
+        and t["RecordsAllManagementEvents"]
+        and t.get("CloudWatchLogsLogGroupArn")
+    ]
+    checks: dict[str, Any] = {
+        key: {"Cis": cis, "Filter": None, "Alarm": None, "Alarmed": False}
+        for key, (cis, _terms) in CIS_METRIC_FILTERS.items()
+    }
+    for arn in dict.fromkeys(groups):
+        region = _arn_region(arn, ctx.region)
+        name = arn.split(":")[6] if len(arn.split(":")) > 6 else arn
+        filters = [
+            f
+            for page in _page_list(
+                ctx.call_in(region, "logs", "DescribeMetricFilters", {"logGroupName": name})
+            )
+            for f in page.get("metricFilters", [])
+        ]
+        alarms = [
+            a
+            for page in _page_list(ctx.call_in(region, "cloudwatch", "DescribeAlarms", {}))
+            for a in page.get("MetricAlarms", [])
+        ]
+        for key, entry in checks.items():
+            if entry["Alarmed"]:
+                continue
+            for filt in filters:
+                if not cis_pattern_matches(key, str(filt.get("filterPattern", ""))):
+                    continue
+                entry["Filter"] = entry["Filter"] or f"{name}:{filt.get('filterName')}"
+                metrics = {
+                    (m.get("metricName"), m.get("metricNamespace"))
+                    for m in filt.get("metricTransformations", [])
+                }
+                alarm = next(
+                    (
+                        a
+                        for a in alarms
+                        if (a.get("MetricName"), a.get("Namespace")) in metrics
+                        and a.get("AlarmActions")
+                    ),
+                    None,
+                )
+                if alarm is not None:
+                    entry["Filter"] = f"{name}:{filt.get('filterName')}"
+                    entry["Alarm"] = alarm.get("AlarmName")
+                    entry["Alarmed"] = True
+                    break
+    return {"LogGroups": list(dict.fromkeys(groups)), **checks}
+
+
+def _trails_once(ctx: HookContext) -> list[dict[str, Any]]:
+    trails: list[dict[str, Any]] = ctx.once("cloudtrail-trails", lambda: _trails(ctx))
+    return trails
+
+
+def cloudwatch_cis_alarms(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    result = _cis_alarms(ctx)
+    return [result for _ in items]
+
+
+def guardduty_detectors(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    detectors = []
+    for page in _page_list(ctx.call("guardduty", "ListDetectors", {})):
+        for detector_id in page.get("DetectorIds", []):
+            detail = ctx.call("guardduty", "GetDetector", {"DetectorId": detector_id})
+            detectors.append(
+                {
+                    "DetectorId": detector_id,
+                    "Status": detail.get("Status"),
+                    "Features": [
+                        {"Name": f.get("Name"), "Status": f.get("Status")}
+                        for f in detail.get("Features", [])
+                    ],
+                }
+            )
+    return [detectors for _ in items]
+
+
+_NO_HUB = ("InvalidAccessException", "ResourceNotFoundException")
+
+
+def securityhub_standards(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The enabled standards, read only when the region has a hub (without one there are
+    none, and AWS refuses the call)."""
+    try:
+        ctx.call("securityhub", "DescribeHub", {})
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _NO_HUB:
+            return [None for _ in items]
+        raise
+    standards = [
+        {"StandardsArn": s.get("StandardsArn"), "StandardsStatus": s.get("StandardsStatus")}
+        for page in _page_list(ctx.call("securityhub", "GetEnabledStandards", {}))
+        for s in page.get("StandardsSubscriptions", [])
+    ]
+    return [standards for _ in items]
+
+
+def inspector2_account_status(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    answer = ctx.call("inspector2", "BatchGetAccountStatus", {"accountIds": [ctx.account]})
+    for account in answer.get("accounts", []):
+        if account.get("accountId") == ctx.account:
+            return [account for _ in items]
+    # AWS always answers for the caller's own account; an answer without it says nothing.
+    failed = answer.get("failedAccounts") or [{}]
+    raise ClientError(
+        {
+            "Error": {
+                "Code": str(failed[0].get("errorCode") or "AccountStatusMissing"),
+                "Message": str(failed[0].get("errorMessage") or "no status for the account"),
+            }
+        },
+        "BatchGetAccountStatus",
+    )
+
+
+def fms_policies(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """Firewall Manager policies, each with this account's violators."""
+    policies = []
+    for page in _page_list(ctx.call("fms", "ListPolicies", {})):
+        for policy in page.get("PolicyList", []):
+            detail = ctx.call(
+                "fms",
+                "GetComplianceDetail",
+                {"PolicyId": policy.get("PolicyId"), "MemberAccount": ctx.account},
+            ).get("PolicyComplianceDetail", {})
+            policies.append(
+                {
+                    "PolicyId": policy.get("PolicyId"),
+                    "PolicyName": policy.get("PolicyName"),
+                    "SecurityServiceType": policy.get("SecurityServiceType"),
+                    "RemediationEnabled": policy.get("RemediationEnabled"),
+                    "Violators": detail.get("Violators", []),
+                    "EvaluationLimitExceeded": detail.get("EvaluationLimitExceeded"),
+                }
+            )
+    return [policies for _ in items]
+
+
+HOOKS.update(
+    {
+        "cloudtrail_trails": Hook(
+            cloudtrail_trails,
+            (
+                ("cloudtrail", "DescribeTrails"),
+                ("cloudtrail", "GetTrailStatus"),
+                ("cloudtrail", "GetEventSelectors"),
+            ),
+            (
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:GetEventSelectors",
+            ),
+        ),
+        "cloudwatch_cis_alarms": Hook(
+            cloudwatch_cis_alarms,
+            (
+                ("cloudtrail", "DescribeTrails"),
+                ("cloudtrail", "GetTrailStatus"),
+                ("cloudtrail", "GetEventSelectors"),
+                ("logs", "DescribeMetricFilters"),
+                ("cloudwatch", "DescribeAlarms"),
+            ),
+            (
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:GetEventSelectors",
+                "logs:DescribeMetricFilters",
+                "cloudwatch:DescribeAlarms",
+            ),
+        ),
+        "guardduty_detectors": Hook(
+            guardduty_detectors,
+            (("guardduty", "ListDetectors"), ("guardduty", "GetDetector")),
+            ("guardduty:ListDetectors", "guardduty:GetDetector"),
+        ),
+        "securityhub_standards": Hook(
+            securityhub_standards,
+            (("securityhub", "DescribeHub"), ("securityhub", "GetEnabledStandards")),
+            ("securityhub:DescribeHub", "securityhub:GetEnabledStandards"),
+        ),
+        "inspector2_account_status": Hook(
+            inspector2_account_status,
+            (("inspector2", "BatchGetAccountStatus"),),
+            ("inspector2:BatchGetAccountStatus",),
+        ),
+        "fms_policies": Hook(
+            fms_policies,
+            (("fms", "ListPolicies"), ("fms", "GetComplianceDetail")),
+            ("fms:ListPolicies", "fms:GetComplianceDetail"),
+        ),
+    }
+)

@@ -24,6 +24,16 @@ _SEED = 20261128
 _MOTO_ENV = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 
 
+def _route_moto_prints_to_log() -> None:
+    """moto's server prints a note on stdout for every request to a service it has no
+    backend for (Firewall Manager); stdout carries the scan's own output (--format json),
+    and the scan reports those reads as issues, so the note goes to moto's debug log."""
+    from moto.moto_server import werkzeug_app
+
+    log = logging.getLogger("moto")
+    werkzeug_app.print = lambda *args, **_kw: log.debug(" ".join(map(str, args)))  # type: ignore[attr-defined]
+
+
 class Sandbox:
     """A moto server on a free loopback port, seeded; stopped cleanly on exit."""
 
@@ -45,6 +55,7 @@ class Sandbox:
             raise AwsrespError("--sandbox needs moto: pip install 'awsresp[sandbox]'") from None
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
+        _route_moto_prints_to_log()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         # moto's backends are process-wide: a second sandbox in the same process would see
