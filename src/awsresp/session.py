@@ -182,6 +182,10 @@ def whoami(target: Target) -> Identity:
         raise AwsrespError(f"cannot reach the AWS endpoint: {exc}") from None
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
+        if code.startswith("ExpiredToken"):
+            raise CredentialsError(
+                f"the AWS credentials have expired ({code}): refresh them and try again"
+            ) from None
         if code in _CREDENTIAL_CODES:
             raise CredentialsError(f"AWS rejected the credentials ({code})") from None
         raise AwsrespError(f"cannot identify the account: {code}") from None
