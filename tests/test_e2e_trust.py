@@ -114,7 +114,7 @@ def test_denied_reads_are_unknown_and_named(
 def test_transient_faults_do_not_change_findings(sandbox: Sandbox, tmp_path: Path) -> None:
     clean = _scan(sandbox.endpoint_url, tmp_path / "clean", "-q", "--fail-on-incomplete")
     assert clean.exit_code == 0, clean.output
-    with FaultProxy(sandbox.endpoint_url, rate=0.3, seed=7) as proxy:
+    with FaultProxy(sandbox.endpoint_url, rate=0.2, seed=7) as proxy:
         faulty = _scan(proxy.url, tmp_path / "faulty", "-q", "--fail-on-incomplete")
     assert faulty.exit_code == 0, faulty.output
     assert set(proxy.injected) == {"throttle", "http-500", "http-503", "drop"}, proxy.injected
