@@ -12,7 +12,7 @@ from awsresp.export import atomic_text, safe_cell, write_files
 from awsresp.model import Inventory
 from awsresp.scan import Definitions, ScanResult, evaluate
 
-from .conftest import make_resource
+from .conftest import make_resource, run_cli
 
 
 def _result(definitions: Definitions, name: str) -> ScanResult:
@@ -65,3 +65,22 @@ def test_formula_starts_are_neutralized(start: str) -> None:
 def test_ordinary_values_are_left_alone() -> None:
     for value in ("acme-data", "Zürich ☃", "a=b", 5, -3, None):
         assert safe_cell(value) == value
+
+
+def test_ctrl_c_mid_scan_leaves_the_previous_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awsresp import cli
+
+    first = run_cli(["scan", "--sandbox", "-q", "-s", "s3", "-o", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "scan_account", interrupted)
+    result = run_cli(["scan", "--sandbox", "-q", "-s", "s3", "-o", str(tmp_path)])
+    assert result.exit_code == 130
+    assert "previous output files were left" in result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
