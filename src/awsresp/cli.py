@@ -233,6 +233,32 @@ def controls(
 
 
 @app.command()
+def policy(
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", "-s", help="Only this service's reads; repeat for several."),
+    ] = None,
+) -> None:
+    """Print the least-privilege IAM policy (JSON) for exactly the reads awsresp makes."""
+    from awsresp.policy import policy_document
+    from awsresp.specs import load_specs
+
+    try:
+        specs = load_specs()
+        known = {s.service for s in specs}
+        unknown = sorted(set(service or []) - known)
+        if unknown:
+            raise AwsrespError(
+                f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    chosen = [s for s in specs if not service or s.service in service]
+    print(json.dumps(policy_document(chosen), indent=2))
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     print(__version__)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -98,6 +99,15 @@ def to_json_safe(value: Any) -> Any:
     return value
 
 
+def error_code(exc: ClientError) -> str:
+    """The AWS error code; the HTTP status when the body carries none (some 403s have no body)."""
+    meta = exc.response.get("ResponseMetadata", {})
+    return str(exc.response.get("Error", {}).get("Code") or meta.get("HTTPStatusCode") or "Unknown")
+
+
+BUDGET_EXCEEDED = "ServiceTimeBudgetExceeded"
+
+
 class _Failure(Exception):
     """A read that failed in a classified way; carries the CollectionIssue."""
 
@@ -134,6 +144,7 @@ class _ScanContext:
     def call_uncached(
         self, service: str, operation: str, params: Mapping[str, Any]
     ) -> dict[str, Any]:
+        self.collector._within_budget(service, operation)
         client = self.collector.target.client(service, self.region)
         return dict(getattr(client, _snake(client, operation))(**params))
 
@@ -228,6 +239,7 @@ class Collector:
         self._lock = threading.Lock()
         self._call_cache: dict[str, Future[Any]] = {}
         self._once_cache: dict[str, Future[Any]] = {}
+        self._service_started: dict[str, float] = {}
         workers = max(1, target.max_workers)
         self._list_pool = ThreadPoolExecutor(workers, thread_name_prefix="awsresp-list")
         self._detail_pool = ThreadPoolExecutor(workers, thread_name_prefix="awsresp-detail")
@@ -291,6 +303,7 @@ class Collector:
         key = json.dumps([service, region, operation, params], sort_keys=True, default=str)
 
         def compute() -> Any:
+            self._within_budget(service, operation)
             client = self.target.client(service, region)
             if client.can_paginate(_snake(client, operation)):
                 paginator = client.get_paginator(_snake(client, operation))
@@ -299,6 +312,17 @@ class Collector:
             return getattr(client, _snake(client, operation))(**params)
 
         return self._once(key, compute)
+
+    def _within_budget(self, service: str, operation: str) -> None:
+        """Fails every further call to a service once it has used up its time budget, so a
+        service that stays unavailable ends as issues in bounded time instead of a hang (each
+        call is itself bounded by the timeouts and retries of the Target)."""
+        now = time.monotonic()
+        with self._lock:
+            started = self._service_started.setdefault(service, now)
+        if now - started > self.target.service_budget:
+            message = f"{service} used up its time budget of {self.target.service_budget:g}s"
+            raise ClientError({"Error": {"Code": BUDGET_EXCEEDED, "Message": message}}, operation)
 
     def _read(
         self,
@@ -315,7 +339,7 @@ class Collector:
             )
         except ClientError as exc:
             err = exc.response.get("Error", {})
-            code = str(err.get("Code", "Unknown"))
+            code = error_code(exc)
             if code in call.absent_on:
                 return ABSENT
             kind = classify(code, call.not_enabled_on)
@@ -345,6 +369,24 @@ class Collector:
                 )
             ) from None
 
+    def _hook_issue(
+        self, spec: ServiceSpec, res: ResourceSpec, region: str, hook: str, exc: Exception
+    ) -> CollectionIssue:
+        if isinstance(exc, ClientError):
+            code, operation = error_code(exc), exc.operation_name
+        else:  # a network error: the hook's first operation is the best name there is
+            code, operation = type(exc).__name__, hooks.HOOKS[hook].operations[0][1]
+        return CollectionIssue(
+            service=spec.service,
+            region=region,
+            operation=operation,
+            error_code=code,
+            kind=classify(code),
+            message=str(exc)[:300],
+            resource_type=res.type,
+            iam_action=_hook_action(hook, res, operation),
+        )
+
     def _record(self, issue: CollectionIssue) -> None:
         with self._lock:
             self._issues.append(issue)
@@ -370,7 +412,10 @@ class Collector:
         if res.list_hook:
             hook = hooks.HOOKS[res.list_hook]
             ctx = _ScanContext(self, self.account, self.partition, region)
-            return [dict(i) for i in hook.fn(ctx, [])]
+            try:
+                return [dict(i) for i in hook.fn(ctx, [])]
+            except (ClientError, *_NETWORK_ERRORS) as exc:
+                raise _Failure(self._hook_issue(spec, res, region, res.list_hook, exc)) from None
         assert res.list is not None and res.list_items is not None
         answer = self._read(spec, res, region, res.list, res.list.params)
         if answer is ABSENT:
@@ -415,20 +460,8 @@ class Collector:
                 ctx = _ScanContext(self, self.account, self.partition, region_of(0))
                 try:
                     values = hooks.HOOKS[detail.hook].fn(ctx, items)
-                except ClientError as exc:
-                    code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
-                    self._record(
-                        CollectionIssue(
-                            service=spec.service,
-                            region=region_of(0),
-                            operation=exc.operation_name,
-                            error_code=code,
-                            kind=classify(code),
-                            message=str(exc)[:300],
-                            resource_type=res.type,
-                            iam_action=_hook_action(detail.hook, res, exc.operation_name),
-                        )
-                    )
+                except (ClientError, *_NETWORK_ERRORS) as exc:
+                    self._record(self._hook_issue(spec, res, region_of(0), detail.hook, exc))
                     for i in range(len(items)):
                         configs[i][detail.key] = None
                         unreadable[i].add(detail.key)

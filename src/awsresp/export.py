@@ -241,7 +241,9 @@ def prepare_dir(directory: Path) -> Path:
 
 
 def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
-    """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, each written atomically."""
+    """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, written atomically as a
+    set: every file goes to a temporary file first and all are renamed at the end, so a
+    failure while writing leaves all the previous files."""
     prepare_dir(directory)
     written = []
     tables = (
@@ -254,14 +256,15 @@ def write_files(result: ScanResult, directory: Path, excel: bool = False) -> lis
         ("gaps.csv", MATRIX_COLUMNS, [cell_row(c) for c in result.gaps]),
         ("issues.csv", ISSUE_COLUMNS, [issue_row(i) for i in result.inventory.issues]),
     )
-    for name, columns, rows in tables:
-        with atomic_text(directory / name, bom=excel) as fh:
+    with contextlib.ExitStack() as renames:
+        for name, columns, rows in tables:
+            fh = renames.enter_context(atomic_text(directory / name, bom=excel))
             write_csv(fh, columns, rows)
-        written.append(directory / name)
-    with atomic_text(directory / "scan.json") as fh:
+            written.append(directory / name)
+        fh = renames.enter_context(atomic_text(directory / "scan.json"))
         json.dump(scan_document(result), fh, indent=1, ensure_ascii=False, default=str)
         fh.write("\n")
-    written.append(directory / "scan.json")
+        written.append(directory / "scan.json")
     return written
 
 

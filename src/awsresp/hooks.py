@@ -138,6 +138,7 @@ def iam_attached_policy_documents(
 
 
 def _pages(answer: Any) -> list[Any]:
+    """A cached call's answer as pages (paginated operations answer a list of pages)."""
     return answer if isinstance(answer, list) else [answer]
 
 
@@ -199,10 +200,6 @@ HOOKS: dict[str, Hook] = {
 
 
 # --- KMS: key aliases; WorkSpaces: the IP access groups of a directory -----------------
-
-
-def _pages(answer: Any) -> list[Mapping[str, Any]]:
-    return answer if isinstance(answer, list) else [answer]
 
 
 def kms_key_aliases(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:

@@ -77,6 +77,9 @@ class Target:
     max_attempts: int = 5
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # Seconds after its first call when a service's further calls fail as issues: a service
+    # that stays unavailable ends in bounded time, never a hang.
+    service_budget: float = 1800.0
     stats: CallStats = field(default_factory=CallStats)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,7 +92,8 @@ class Target:
             if existing is not None:
                 return existing
             config = Config(
-                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                # total_max_attempts counts the first try; botocore's max_attempts would not.
+                retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
                 connect_timeout=self.connect_timeout,
                 read_timeout=self.read_timeout,
                 max_pool_connections=max(10, self.max_workers),
@@ -178,6 +182,10 @@ def whoami(target: Target) -> Identity:
         raise AwsrespError(f"cannot reach the AWS endpoint: {exc}") from None
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
+        if code.startswith("ExpiredToken"):
+            raise CredentialsError(
+                f"the AWS credentials have expired ({code}): refresh them and try again"
+            ) from None
         if code in _CREDENTIAL_CODES:
             raise CredentialsError(f"AWS rejected the credentials ({code})") from None
         raise AwsrespError(f"cannot identify the account: {code}") from None

@@ -1,0 +1,46 @@
+"""The least-privilege IAM policy for exactly the reads that the collector specs and hooks make."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from awsresp.specs import ServiceSpec
+
+# Calls the scanner makes outside the specs: ec2:DescribeRegions lists the enabled regions for
+# --all-regions. (sts:GetCallerIdentity, which names the account, needs no permission.)
+SCANNER_ACTIONS = ("ec2:DescribeRegions",)
+
+# IAM actions whose name is not the name of the API operation they allow, with that operation
+# ("client:Operation"). Every other action is named after its operation.
+ACTION_OPERATIONS = {
+    "s3:ListAllMyBuckets": "s3:ListBuckets",
+    "s3:GetEncryptionConfiguration": "s3:GetBucketEncryption",
+    "s3:GetBucketPublicAccessBlock": "s3:GetPublicAccessBlock",
+    "s3:GetAccountPublicAccessBlock": "s3control:GetPublicAccessBlock",
+}
+
+
+def actions(specs: Iterable[ServiceSpec]) -> list[str]:
+    """Every IAM action the scan needs, sorted and without duplicates."""
+    found = {a for spec in specs for a in spec.iam_actions()}
+    return sorted(found | set(SCANNER_ACTIONS))
+
+
+def _sid(prefix: str) -> str:
+    return "Read" + "".join(part.capitalize() for part in re.split(r"[^a-z0-9]+", prefix))
+
+
+def policy_document(specs: Sequence[ServiceSpec]) -> dict[str, Any]:
+    """An identity-based policy allowing exactly those actions, one statement per service."""
+    grouped: dict[str, list[str]] = {}
+    for action in actions(specs):
+        grouped.setdefault(action.split(":", 1)[0], []).append(action)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": _sid(prefix), "Effect": "Allow", "Action": acts, "Resource": "*"}
+            for prefix, acts in sorted(grouped.items())
+        ],
+    }

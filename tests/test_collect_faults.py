@@ -1,0 +1,48 @@
+"""The spec executor under faults: bodiless denials, hooks that lose the network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from moto import mock_aws
+
+from awsresp import hooks
+from awsresp.collect import Collector, classify, error_code
+from awsresp.model import IssueKind
+from awsresp.session import Target
+from awsresp.specs import load_specs
+
+
+def test_a_403_without_an_error_code_is_access_denied() -> None:
+    # moto's S3 Control (and AWS for HEAD requests) answer 403 with no parsable code.
+    exc = ClientError(
+        {"Error": {"Code": "", "Message": ""}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+        "GetPublicAccessBlock",
+    )
+    assert error_code(exc) == "403"
+    assert classify(error_code(exc)) == IssueKind.ACCESS_DENIED
+
+
+def test_hook_that_cannot_reach_aws_becomes_an_issue(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable(ctx: Any, items: Any) -> list[Any]:
+        raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/")
+
+    original = hooks.HOOKS["iam_user_credentials"]
+    broken = hooks.Hook(unreachable, original.operations, original.iam_actions)
+    monkeypatch.setitem(hooks.HOOKS, "iam_user_credentials", broken)
+    with mock_aws():
+        boto3.client("iam", region_name="us-east-1").create_user(UserName="carol")
+        specs = [s for s in load_specs() if s.service == "iam"]
+        target = Target(boto3.Session(region_name="us-east-1"))
+        inv = Collector(target, specs, "123456789012", "aws", ["us-east-1"]).run()
+    user = next(r for r in inv.resources if r.type == "iam.user")
+    assert user.unreadable == frozenset({"Credentials"})
+    (issue,) = inv.issues
+    assert (issue.error_code, issue.kind, issue.iam_action) == (
+        "EndpointConnectionError",
+        IssueKind.ERROR,
+        "iam:GenerateCredentialReport",
+    )

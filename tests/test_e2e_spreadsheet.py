@@ -1,0 +1,83 @@
+"""End to end: crafted names, tags and owners reach the CSV files neutralized; Unicode survives."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from awsresp.export import FINDING_COLUMNS
+from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
+
+from .conftest import run_cli
+
+pytestmark = pytest.mark.e2e
+
+# IAM user names may start with '+', '=', '@' and '-' (the pattern is [\w+=,.@-]+).
+CRAFTED_USERS = ["=SUM", "+SUM", "-SUM", "@SUM"]
+UNICODE = "Zürich ☃ 東京"
+OWNERS = "third_parties: ['=HYPERLINK(1)', 'Müller & Söhne GmbH']\noverrides:\n" + "".join(
+    f"  - {{layer: {layer}, service: {svc}, owner: '{owner}', source: MSA s.4}}\n"
+    for layer, svc, owner in (
+        ("data", "s3", "=HYPERLINK(1)"),
+        ("identity-directory", "iam", "Müller & Söhne GmbH"),
+    )
+)
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+BOM = b"\xef\xbb\xbf"
+
+
+def test_crafted_values_are_neutralized_and_unicode_survives(tmp_path: Path) -> None:
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "ownership.yaml").write_text(OWNERS, encoding="utf-8")
+    out = tmp_path / "out"
+    with Sandbox() as sb:
+        iam = sb.client("iam")
+        for name in CRAFTED_USERS:
+            iam.create_user(UserName=name, Tags=[{"Key": "city", "Value": UNICODE}])
+        sb.client("s3").put_bucket_tagging(
+            Bucket="acme-access-logs",
+            Tagging={"TagSet": [{"Key": "cost", "Value": "=1+2"}, {"Key": "c", "Value": UNICODE}]},
+        )
+        region_args = [arg for r in SANDBOX_REGIONS for arg in ("-r", r)]
+        args = ["scan", "--endpoint-url", sb.endpoint_url, *region_args, "--mappings"]
+        result = run_cli([*args, str(mappings), "--excel", "-o", str(out)])
+        as_csv = run_cli([*args, str(mappings), "-q", "-f", "csv", "-o", str(tmp_path / "o2")])
+    assert result.exit_code == 0 and as_csv.exit_code == 0, result.output
+
+    names = sorted(p.name for p in out.glob("*.csv"))
+    assert names == ["findings.csv", "gaps.csv", "issues.csv", "matrix.csv"]
+    cells: dict[str, list[dict[str, str]]] = {}
+    for name in names:
+        raw = (out / name).read_bytes()
+        assert raw.startswith(BOM), f"{name}: --excel writes a byte-order mark"
+        cells[name] = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert not (out / "scan.json").read_bytes().startswith(BOM)
+    assert not (tmp_path / "o2" / "findings.csv").read_bytes().startswith(BOM)
+    stdout_rows = list(csv.DictReader(as_csv.stdout.splitlines()))
+    assert list(stdout_rows[0]) == FINDING_COLUMNS
+    for name, rows in [*cells.items(), ("stdout", stdout_rows)]:
+        for row in rows:
+            for column, value in row.items():
+                assert not value.startswith(DANGEROUS), f"{name} {column}: {value!r}"
+
+    users = {r["resource_id"] for r in cells["findings.csv"] if r["resource_type"] == "iam.user"}
+    assert {"'" + u for u in CRAFTED_USERS} <= users
+    assert {"'" + u for u in CRAFTED_USERS} <= {r["resource_name"] for r in stdout_rows}
+    owners = {(r["service"], r["layer"]): r["owner"] for r in cells["matrix.csv"]}
+    assert owners[("s3", "data")] == "'=HYPERLINK(1)"
+    assert owners[("iam", "identity-directory")] == "Müller & Söhne GmbH"
+
+    doc = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+    tags = {r["id"]: r["tags"] for r in doc["resources"]}
+    assert tags["acme-access-logs"] == {"cost": "=1+2", "c": UNICODE}  # data, not a sheet
+    assert tags["=SUM"] == {"city": UNICODE}
+
+    # Not a terminal: progress is plain lines on stderr, one per resource type and region.
+    progress = [line for line in result.stderr.splitlines() if re.match(r"awsresp: \[\d+\]", line)]
+    assert any(re.fullmatch(r"awsresp: \[\d+\] s3\.bucket global: 3", p) for p in progress)
+    assert "\x1b[" not in result.stderr

@@ -1,0 +1,86 @@
+"""Output files: atomic (an interrupted write keeps the previous files) and spreadsheet-safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from awsresp import export
+from awsresp.export import atomic_text, safe_cell, write_files
+from awsresp.model import Inventory
+from awsresp.scan import Definitions, ScanResult, evaluate
+
+from .conftest import make_resource, run_cli
+
+
+def _result(definitions: Definitions, name: str) -> ScanResult:
+    bucket = make_resource("s3.bucket", {"Name": name}, id=name, name=name)
+    inventory = Inventory(
+        account="123456789012",
+        partition="aws",
+        regions=("us-east-1",),
+        resources=(bucket,),
+        issues=(),
+        started_at="2026-11-28T00:00:00+00:00",
+        finished_at="2026-11-28T00:00:01+00:00",
+    )
+    return evaluate(inventory, definitions, dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
+
+
+def test_interrupted_write_keeps_the_previous_file(tmp_path: Path) -> None:
+    path = tmp_path / "findings.csv"
+    path.write_bytes(b"previous,complete\r\n")
+    with pytest.raises(KeyboardInterrupt), atomic_text(path) as fh:
+        fh.write("half,a,row")
+        fh.flush()
+        raise KeyboardInterrupt
+    assert path.read_bytes() == b"previous,complete\r\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.csv"], "no temporary file left"
+
+
+def test_crash_while_writing_the_set_keeps_every_previous_file(
+    tmp_path: Path, definitions: Definitions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_files(_result(definitions, "first-scan"), tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(before) == {"findings.csv", "matrix.csv", "gaps.csv", "issues.csv", "scan.json"}
+
+    def crash(_result: ScanResult) -> None:
+        raise RuntimeError("disk on fire")  # after every CSV file has been written
+
+    monkeypatch.setattr(export, "scan_document", crash)
+    with pytest.raises(RuntimeError):
+        write_files(_result(definitions, "second-scan"), tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert b"first-scan" in before["findings.csv"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_starts_are_neutralized(start: str) -> None:
+    assert safe_cell(f"{start}SUM(A1)") == f"'{start}SUM(A1)"
+
+
+def test_ordinary_values_are_left_alone() -> None:
+    for value in ("acme-data", "Zürich ☃", "a=b", 5, -3, None):
+        assert safe_cell(value) == value
+
+
+def test_ctrl_c_mid_scan_leaves_the_previous_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awsresp import cli
+
+    first = run_cli(["scan", "--sandbox", "-q", "-s", "s3", "-o", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "scan_account", interrupted)
+    result = run_cli(["scan", "--sandbox", "-q", "-s", "s3", "-o", str(tmp_path)])
+    assert result.exit_code == 130
+    assert "previous output files were left" in result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
