@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--rate-limit", type=float, default=0.0)
+    parser.add_argument("--rate-limit", type=float, default=None)
     args = parser.parse_args()
 
     binary, why = prowler_binary()

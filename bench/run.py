@@ -312,7 +312,9 @@ def run_child(cmd: list[str], env: dict[str, str], log: Path) -> tuple[dict[str,
     }, found["wall_s"]
 
 
-def _scan(endpoint: str, out_dir: Path, workers: int, rate: float) -> tuple[dict[str, Any], float]:
+def _scan(
+    endpoint: str, out_dir: Path, workers: int, rate: float | None
+) -> tuple[dict[str, Any], float]:
     env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
     env.update(SCAN_ENV)
     cmd = [
@@ -326,11 +328,11 @@ def _scan(endpoint: str, out_dir: Path, workers: int, rate: float) -> tuple[dict
         "--stats",
         "--max-workers",
         str(workers),
-        "--rate-limit",
-        str(rate),
         "--output-dir",
         str(out_dir),
     ]
+    if rate is not None:
+        cmd += ["--rate-limit", str(rate)]
     usage, wall = run_child(cmd, env, out_dir.parent / "scan")
     if usage["rc"] not in (0, 1):
         sys.stderr.write(usage["stderr"])
@@ -383,9 +385,9 @@ def main() -> None:
 
     from awsresp.mincalls import minimum_calls
     from awsresp.specs import load_specs
-    from awsresp.throttle import DEFAULT_RATE
+    from awsresp.throttle import RateLimiter
 
-    rate = DEFAULT_RATE if args.rate_limit is None else args.rate_limit
+    limiter = RateLimiter(args.rate_limit)
     specs = load_specs()
     services = [s.service for s in specs]
     skipped = sorted(set(services) - set(SEEDERS))
@@ -401,7 +403,7 @@ def main() -> None:
         # moto serves in this process: its CPU time shows when the server, not the
         # scanner, is what limits the wall time.
         server_cpu = time.process_time()
-        usage, wall = _scan(server.endpoint, out_dir, args.workers, rate)
+        usage, wall = _scan(server.endpoint, out_dir, args.workers, args.rate_limit)
         server_cpu = time.process_time() - server_cpu
         server.middleware.counting = False
         doc = json.loads((out_dir / "scan.json").read_text())
@@ -412,7 +414,7 @@ def main() -> None:
     minimum = minimum_calls(specs, doc["resources"], [REGION], account=doc["account"])
     latency = args.latency_ms / 1000
     bound = minimum.bound_seconds(latency, args.workers)
-    rate_bound = minimum.bound_seconds(latency, args.workers, rate)
+    rate_bound = minimum.bound_seconds(latency, args.workers, limiter.rate_for)
     by_service = Counter[str]()
     for (svc, _op), n in counted.items():
         by_service[svc] += n
@@ -422,7 +424,7 @@ def main() -> None:
         "scale": args.scale,
         "latency_ms": args.latency_ms,
         "workers": args.workers,
-        "rate_limit": rate,
+        "rate_limit": "default" if args.rate_limit is None else args.rate_limit,
         "resources": len(resources),
         "calls": calls,
         "min_calls": minimum.total,

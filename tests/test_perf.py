@@ -8,7 +8,7 @@ import pytest
 
 from awsresp.mincalls import minimum_calls
 from awsresp.specs import load_specs
-from awsresp.throttle import RateLimiter, TokenBucket
+from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, TokenBucket
 
 
 class FakeClock:
@@ -126,6 +126,12 @@ def test_latency_bound_respects_workers_chain_and_rate() -> None:
     total = found.total
     assert found.bound_seconds(0.02, workers=total) == pytest.approx(found.chain * 0.02)
     assert found.bound_seconds(0.02, workers=4) == pytest.approx(-(-total // 4) * 0.02)
-    assert found.bound_seconds(0.02, workers=4, rate=10) == pytest.approx(
+    assert found.bound_seconds(0.02, workers=4, rate=lambda _svc: 10) == pytest.approx(
         (found.by_service["s3"] - 10) / 10
     )
+
+
+def test_rate_limiter_defaults_per_service_and_an_explicit_rate_overrides() -> None:
+    assert RateLimiter().rate_for("iam") == DEFAULT_RATE
+    assert RateLimiter().rate_for("s3") == SERVICE_RATES["s3"]
+    assert RateLimiter(rate=5).rate_for("s3") == 5

@@ -19,7 +19,7 @@ from awsresp.errors import AwsrespError
 from awsresp.export import Format, render, write_files
 from awsresp.scan import Definitions, ScanResult, scan_account
 from awsresp.session import Target, default_endpoint, make_session
-from awsresp.throttle import DEFAULT_RATE, RateLimiter
+from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter
 
 
 class ExitCode(enum.IntEnum):
@@ -118,7 +118,7 @@ def _stats_lines(target: Target) -> list[str]:
     for svc, seconds in sorted(per_service.items()):
         waited = limiter.waited.get(svc, 0.0)
         lines.append(
-            f"service {svc}: {seconds:.2f} s in calls (summed over threads),"
+            f"service {svc}: {seconds:.2f} s in calls (summed over threads, cap waits included),"
             f" {waited:.2f} s waiting for the rate cap"
         )
     return lines
@@ -175,12 +175,16 @@ def scan(
     ] = False,
     max_workers: Annotated[int, typer.Option(min=1, max=128, help="Concurrent API calls.")] = 16,
     rate_limit: Annotated[
-        float,
+        float | None,
         typer.Option(
             min=0,
-            help="At most this many API calls per second to each service (0: no cap).",
+            help=f"At most this many API calls per second to each service (0: no cap;"
+            f" default {DEFAULT_RATE:g}, "
+            + ", ".join(f"{s} {r:g}" for s, r in sorted(SERVICE_RATES.items()))
+            + ").",
+            show_default=False,
         ),
-    ] = DEFAULT_RATE,
+    ] = None,
     excel: Annotated[
         bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
     ] = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,15 +30,19 @@ class MinimumCalls:
     def total(self) -> int:
         return sum(self.by_service.values())
 
-    def bound_seconds(self, latency: float, workers: int, rate: float = 0.0) -> float:
+    def bound_seconds(
+        self, latency: float, workers: int, rate: Callable[[str], float] | None = None
+    ) -> float:
         """The shortest possible scan: the calls spread over the workers, never shorter than
-        the dependent chain, and never faster than the per-service rate cap allows."""
+        the dependent chain, and never faster than each service's rate cap allows."""
         spread = math.ceil(self.total / max(1, workers)) * latency
         chained = self.chain * latency
         capped = 0.0
-        if rate > 0:
-            # The cap's bucket starts full (burst = rate), so the first `rate` calls are free.
-            capped = max((max(0, n - rate) / rate for n in self.by_service.values()), default=0)
+        for service, n in self.by_service.items():
+            r = rate(service) if rate else 0.0
+            if r > 0:
+                # The cap's bucket starts full (burst = rate): the first `r` calls are free.
+                capped = max(capped, max(0.0, n - r) / r)
         return max(spread, chained, capped)
 
 

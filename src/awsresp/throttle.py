@@ -29,6 +29,10 @@ THROTTLE_CODES = frozenset(
 # calls per second per account (EC2 describe calls, IAM), so 20 leaves the rest to the
 # account's own production callers of the same APIs.
 DEFAULT_RATE = 20.0
+# S3 serves at least 5,500 reads per second per bucket prefix; per-bucket configuration
+# reads at 100 per second over all buckets stay far below that, and 20 would make an
+# account with many buckets take (calls / 20) seconds however fast the network is.
+SERVICE_RATES = {"s3": 100.0}
 
 
 class TokenBucket:
@@ -72,12 +76,13 @@ class RateLimiter:
     """One token bucket per service, shared by that service's clients in every region.
 
     Hooked on botocore's before-send event, so retries pass through the cap as well.
+    `rate` applies to every service; None means SERVICE_RATES, else DEFAULT_RATE.
     A rate of 0 or less turns the cap off (throttled answers are still counted).
     """
 
     def __init__(
         self,
-        rate: float = DEFAULT_RATE,
+        rate: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -89,13 +94,19 @@ class RateLimiter:
         self.waited: dict[str, float] = defaultdict(float)
         self.throttled: dict[tuple[str, str], int] = defaultdict(int)
 
+    def rate_for(self, service: str) -> float:
+        if self.rate is not None:
+            return self.rate
+        return SERVICE_RATES.get(service, DEFAULT_RATE)
+
     def bucket(self, service: str) -> TokenBucket | None:
-        if self.rate <= 0:
+        rate = self.rate_for(service)
+        if rate <= 0:
             return None
         with self._lock:
             found = self._buckets.get(service)
             if found is None:
-                found = TokenBucket(self.rate, clock=self._clock, sleep=self._sleep)
+                found = TokenBucket(rate, clock=self._clock, sleep=self._sleep)
                 self._buckets[service] = found
             return found
 
