@@ -388,6 +388,7 @@ def main() -> None:
     from awsresp.throttle import RateLimiter
 
     limiter = RateLimiter(args.rate_limit)
+    commit = _git_commit()  # the code that runs, even if a commit lands during the run
     specs = load_specs()
     services = [s.service for s in specs]
     skipped = sorted(set(services) - set(SEEDERS))
@@ -420,7 +421,7 @@ def main() -> None:
         by_service[svc] += n
     row = {
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "commit": _git_commit(),
+        "commit": commit,
         "scale": args.scale,
         "latency_ms": args.latency_ms,
         "workers": args.workers,
