@@ -45,7 +45,8 @@ bench: install
 		--workers $(WORKERS) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT),)
 
 bench-peers: install
-	$(BIN)/python bench/peers.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED)
+	$(BIN)/python bench/peers.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED) \
+		$(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT),)
 
 clean:
 	rm -rf $(VENV) dist build awsresp-out .mypy_cache .ruff_cache .pytest_cache
