@@ -4,8 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
+# make bench SCALE=20 LATENCY_MS=20 SEED=1 [WORKERS=16] [RATE_LIMIT=20]
+SCALE      ?= 20
+LATENCY_MS ?= 20
+SEED       ?= 1
+WORKERS    ?= 16
+RATE_LIMIT ?=
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +38,15 @@ format: install
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q $(ARGS)
+
+# The benchmark is a script, not a test: `make test` never runs it.
+bench: install
+	$(BIN)/python bench/run.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED) \
+		--workers $(WORKERS) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT),)
+
+bench-peers: install
+	$(BIN)/python bench/peers.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED) \
+		$(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT),)
 
 clean:
 	rm -rf $(VENV) dist build awsresp-out .mypy_cache .ruff_cache .pytest_cache

@@ -19,6 +19,7 @@ from awsresp.errors import AwsrespError
 from awsresp.export import Format, render, write_files
 from awsresp.scan import Definitions, ScanResult, scan_account
 from awsresp.session import Target, default_endpoint, make_session
+from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter
 
 
 class ExitCode(enum.IntEnum):
@@ -101,6 +102,28 @@ def _issue_summary(result: ScanResult) -> str:
     )
 
 
+def _stats_lines(target: Target) -> list[str]:
+    """Calls, retries and throttled answers per operation; call time and cap waits per service."""
+    st, limiter = target.stats, target.limiter
+    lines = [f"{'calls':>6} {'retries':>7} {'throttled':>9}  operation"]
+    for (svc, op), n in sorted(st.calls.items(), key=lambda kv: (-kv[1], kv[0])):
+        throttled = limiter.throttled.get((svc, op), 0)
+        lines.append(f"{n:6d} {st.retries[(svc, op)]:7d} {throttled:9d}  {svc}:{op}")
+    lines.append(
+        f"{st.total:6d} {sum(st.retries.values()):7d} {sum(limiter.throttled.values()):9d}  total"
+    )
+    per_service: dict[str, float] = {}
+    for (svc, _op), seconds in st.seconds.items():
+        per_service[svc] = per_service.get(svc, 0.0) + seconds
+    for svc, seconds in sorted(per_service.items()):
+        waited = limiter.waited.get(svc, 0.0)
+        lines.append(
+            f"service {svc}: {seconds:.2f} s in calls (summed over threads, cap waits included),"
+            f" {waited:.2f} s waiting for the rate cap"
+        )
+    return lines
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def scan(
     profile: Annotated[
@@ -151,11 +174,27 @@ def scan(
         typer.Option("--fail-on-incomplete", help="Exit 3 when some reads failed."),
     ] = False,
     max_workers: Annotated[int, typer.Option(min=1, max=128, help="Concurrent API calls.")] = 16,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help=f"At most this many API calls per second to each service (0: no cap;"
+            f" default {DEFAULT_RATE:g}, "
+            + ", ".join(f"{s} {r:g}" for s, r in sorted(SERVICE_RATES.items()))
+            + ").",
+            show_default=False,
+        ),
+    ] = None,
     excel: Annotated[
         bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
     ] = False,
     stats: Annotated[
-        bool, typer.Option("--stats", help="Print API calls by operation on stderr.")
+        bool,
+        typer.Option(
+            "--stats",
+            help="Print API calls, retries and throttles by operation and time by service"
+            " on stderr.",
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
@@ -170,12 +209,20 @@ def scan(
                 if not quiet:
                     _err("starting the sandbox account (moto on 127.0.0.1)")
                 sb = stack.enter_context(Sandbox())
-                target = Target(sb.session(), endpoint_url=sb.endpoint_url, max_workers=max_workers)
+                target = Target(
+                    sb.session(),
+                    endpoint_url=sb.endpoint_url,
+                    max_workers=max_workers,
+                    limiter=RateLimiter(rate_limit),
+                )
                 regions = region or list(SANDBOX_REGIONS)
             else:
                 session = make_session(profile)
                 target = Target(
-                    session, endpoint_url=default_endpoint(endpoint_url), max_workers=max_workers
+                    session,
+                    endpoint_url=default_endpoint(endpoint_url),
+                    max_workers=max_workers,
+                    limiter=RateLimiter(rate_limit),
                 )
                 regions = region or []
             with progress.running("scanning") as prog:
@@ -192,9 +239,8 @@ def scan(
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
     if stats:
-        for key, n in sorted(result.stats.items(), key=lambda kv: -kv[1]):
-            _err(f"calls {n:6d} {key}")
-        _err(f"calls {sum(result.stats.values()):6d} total")
+        for line in _stats_lines(target):
+            _err(line)
     if not result.complete:
         _err(_issue_summary(result))
         if fail_on_incomplete:

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 )
 
 from awsresp.errors import AwsrespError, CredentialsError
+from awsresp.throttle import RateLimiter
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 DEFAULT_REGION = "us-east-1"
@@ -81,6 +82,7 @@ class Target:
     # that stays unavailable ends in bounded time, never a hang.
     service_budget: float = 1800.0
     stats: CallStats = field(default_factory=CallStats)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -109,6 +111,7 @@ class Target:
                 pin_endpoint_host(client, self.endpoint_url)
             client.meta.events.register("before-call", _start_timer)
             client.meta.events.register("after-call", self._count)
+            self.limiter.install(client, service)
             self._clients[key] = client
             return client
 

@@ -1,0 +1,105 @@
+"""`make bench-peers`: awsresp and Prowler side by side on the same seeded account and latency."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import REGION, SCAN_ENV, Server, _scan, run_child, seed_account
+
+PROWLER_VENV = Path(os.environ.get("PROWLER_VENV", "/tmp/awsresp-bench-prowler"))
+
+
+def prowler_binary() -> tuple[Path | None, str]:
+    """Prowler in its own virtual environment (never the project's), installed on first use."""
+    binary = PROWLER_VENV / "bin" / "prowler"
+    if binary.exists():
+        return binary, ""
+    if not (PROWLER_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PROWLER_VENV)], check=False)
+    print(f"bench-peers: pip install prowler into {PROWLER_VENV} ...", file=sys.stderr)
+    done = subprocess.run(
+        [str(PROWLER_VENV / "bin" / "python"), "-m", "pip", "install", "-q", "prowler"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not binary.exists():
+        return None, f"pip install prowler failed: {done.stderr.strip()[-500:]}"
+    return binary, ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=20)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--rate-limit", type=float, default=None)
+    args = parser.parse_args()
+
+    binary, why = prowler_binary()
+    if binary is None:
+        print(f"bench-peers: cannot compare with Prowler: {why}")
+        return
+    from awsresp.specs import load_specs
+
+    services = [s.service for s in load_specs()]
+    rows: dict[str, dict[str, Any]] = {}
+    with Server() as server, tempfile.TemporaryDirectory(prefix="awsresp-peers-") as tmp:
+        seeded, _ = seed_account(server, args.scale, args.seed, services)
+        print(f"bench-peers: seeded {seeded} resources", file=sys.stderr)
+        server.middleware.latency = args.latency_ms / 1000
+
+        server.middleware.counts.clear()
+        server.middleware.counting = True
+        usage, wall = _scan(server.endpoint, Path(tmp) / "out", args.workers, args.rate_limit)
+        server.middleware.counting = False
+        rows["awsresp"] = {**usage, "wall_s": wall, "calls": sum(server.middleware.counts.values())}
+
+        # boto3 (and so Prowler) sends every client to AWS_ENDPOINT_URL when it is set.
+        env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
+        env.update(SCAN_ENV)
+        env["AWS_ENDPOINT_URL"] = server.endpoint
+        out = Path(tmp) / "prowler"
+        cmd = [str(binary), "aws", "--service", *services, "--region", REGION]
+        cmd += ["--output-formats", "csv", "--output-directory", str(out), "--no-banner"]
+        server.middleware.counts.clear()
+        server.middleware.counting = True
+        started = time.monotonic()
+        usage, wall = run_child(cmd, env, Path(tmp) / "prowler")
+        server.middleware.counting = False
+        calls = sum(server.middleware.counts.values())
+        rows["prowler"] = {**usage, "wall_s": wall, "calls": calls}
+        print(f"bench-peers: prowler exit {usage['rc']} after {time.monotonic() - started:.1f} s")
+        if usage["rc"] not in (0, 3) or calls == 0:
+            print("bench-peers: Prowler did not scan the endpoint; its last output:")
+            print(usage["stderr"][-2000:])
+            shutil.copy(Path(tmp) / "prowler.stdout", "/tmp/awsresp-peers-prowler.stdout")
+            return
+
+    print(f"{'':10} {'wall s':>8} {'calls':>7} {'calls/res':>9} {'CPU s':>7} {'RSS MB':>7}")
+    for name, r in rows.items():
+        print(
+            f"{name:10} {r['wall_s']:8.1f} {r['calls']:7d} {r['calls'] / seeded:9.2f}"
+            f" {r['cpu_s']:7.1f} {r['peak_rss_mb']:7.0f}"
+        )
+    a, p = rows["awsresp"], rows["prowler"]
+    print(
+        f"prowler / awsresp: wall x{p['wall_s'] / a['wall_s']:.1f},"
+        f" calls x{p['calls'] / max(1, a['calls']):.1f},"
+        f" peak RSS x{p['peak_rss_mb'] / a['peak_rss_mb']:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

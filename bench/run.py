@@ -1,0 +1,463 @@
+"""`make bench`: scans a seeded synthetic account on moto behind a latency-adding counter."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.csv"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+COLUMNS = [
+    "date",
+    "commit",
+    "scale",
+    "latency_ms",
+    "workers",
+    "rate_limit",
+    "resources",
+    "calls",
+    "min_calls",
+    "calls_per_resource",
+    "calls_over_min",
+    "wall_s",
+    "latency_bound_s",
+    "wall_over_bound",
+    "rate_bound_s",
+    "cpu_s",
+    "server_cpu_s",
+    "peak_rss_mb",
+    "seed_s",
+]
+
+# moto reads these when its backends load: no bundled AMIs (thousands of false resources).
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+# --- the server: moto's WSGI app behind a middleware that waits and counts ---------------
+
+
+class LatencyCounter:
+    """WSGI middleware: sleeps `latency` seconds per request and counts (service, operation)."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.latency = 0.0
+        self.counting = False
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.counting and not environ.get("PATH_INFO", "").startswith("/moto-api"):
+            key = self._classify(environ)
+            with self._lock:
+                self.counts[key] += 1
+        if self.latency:
+            time.sleep(self.latency)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _classify(environ: dict[str, Any]) -> tuple[str, str]:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        service = "?"
+        if "Credential=" in auth:
+            # Credential=AKID/date/region/service/aws4_request
+            scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+            service = scope[3] if len(scope) > 3 else "?"
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return service, target.rsplit(".", 1)[-1]
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if "Action" in query:
+            return service, query["Action"][0]
+        if environ.get("REQUEST_METHOD") == "POST" and "form" in environ.get("CONTENT_TYPE", ""):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            form = parse_qs(body.decode("utf-8", "replace"))
+            if "Action" in form:
+                return service, form["Action"][0]
+        # REST (S3): the method and the sub-resource name the operation.
+        path = environ.get("PATH_INFO", "/")
+        if query:
+            return service, f"{environ.get('REQUEST_METHOD')} ?{','.join(sorted(query))}"
+        shape = "/" if path == "/" else "/{bucket}" if path.count("/") == 1 else path
+        return service, f"{environ.get('REQUEST_METHOD')} {shape}"
+
+
+class Server:
+    def __init__(self) -> None:
+        from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.middleware = LatencyCounter(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            "127.0.0.1", 0, self.middleware, threaded=True, request_handler=MotoRequestHandler
+        )
+        host, port = self._server.server_address[:2]
+        self.endpoint = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Server:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+    def post(self, path: str) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(self.endpoint + path, data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
+
+
+# --- the synthetic account -----------------------------------------------------------
+
+
+def _policy(rng: random.Random, n: int) -> str:
+    action = rng.choice(["s3:GetObject", "ec2:Describe*", "logs:PutLogEvents", "*"])
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": f"S{n}", "Effect": "Allow", "Action": action, "Resource": "*"}],
+        }
+    )
+
+
+_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def seed_iam(client: Callable[[str], Any], scale: int, rng: random.Random, _pool: Any) -> int:
+    """Per scale unit: 15 users, 12 roles, 5 groups, 8 customer-managed policies."""
+    iam = client("iam")
+    policies = []
+    for i in range(8 * scale):
+        arn = iam.create_policy(PolicyName=f"bench-policy-{i}", PolicyDocument=_policy(rng, i))
+        policies.append(arn["Policy"]["Arn"])
+    for i in range(5 * scale):
+        iam.create_group(GroupName=f"bench-group-{i}")
+        iam.attach_group_policy(GroupName=f"bench-group-{i}", PolicyArn=rng.choice(policies))
+    plans = [(i, rng.random(), rng.choice(policies)) for i in range(15 * scale)]
+
+    def user(plan: tuple[int, float, str]) -> None:
+        i, roll, arn = plan
+        name = f"bench-user-{i}"
+        iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": f"t{i % 7}"}])
+        iam.add_user_to_group(GroupName=f"bench-group-{i % (5 * scale)}", UserName=name)
+        if roll < 0.5:
+            iam.create_access_key(UserName=name)
+        if roll < 0.3:
+            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        if roll > 0.8:
+            iam.create_login_profile(UserName=name, Password="Bench-password-1!")
+
+    def role(plan: tuple[int, float, str]) -> None:
+        i, _roll, arn = plan
+        iam.create_role(RoleName=f"bench-role-{i}", AssumeRolePolicyDocument=_TRUST)
+        iam.attach_role_policy(RoleName=f"bench-role-{i}", PolicyArn=arn)
+
+    # Sequential: moto's IAM backend iterates its dicts unlocked, so concurrent creates
+    # fail with "dictionary changed size during iteration" (HTTP 500).
+    for plan in plans:
+        user(plan)
+    for i in range(12 * scale):
+        role((i, 0.0, rng.choice(policies)))
+    return (8 + 5 + 15 + 12) * scale
+
+
+def seed_s3(client: Callable[[str], Any], scale: int, rng: random.Random, pool: Any) -> int:
+    """Per scale unit: 10 buckets, with a seeded mix of encryption, versioning, blocks, policy."""
+    s3 = client("s3")
+    plans = [(i, rng.random(), rng.random(), rng.random()) for i in range(10 * scale)]
+
+    def bucket(plan: tuple[int, float, float, float]) -> None:
+        i, enc, ver, pab = plan
+        name = f"bench-bucket-{i:05d}"
+        s3.create_bucket(Bucket=name)
+        if enc < 0.7:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+            )
+        if ver < 0.4:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if pab < 0.6:
+            s3.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
+        if pab > 0.9:
+            doc = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": f"arn:aws:s3:::{name}/*",
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(doc))
+
+    list(pool.map(bucket, plans))
+    return 10 * scale
+
+
+# Services whose collectors exist get seeded; add a seeder here when a collector lands.
+SEEDERS: dict[str, Callable[[Callable[[str], Any], int, random.Random, Any], int]] = {
+    "iam": seed_iam,
+    "s3": seed_s3,
+}
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src", "collectors"],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except OSError:
+        return "unknown"
+
+
+SCAN_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIABENCHSCANNER0000",
+    "AWS_SECRET_ACCESS_KEY": "bench-secret-not-real",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+# Linux keeps a process's peak RSS across exec, so a child forked straight from this
+# process (which holds moto's whole account) would report this process's size. A small
+# launcher process forks the scanner instead and reports the scanner's own numbers.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.monotonic()
+proc = subprocess.Popen(json.loads(sys.argv[2]))
+_pid, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as fh:
+    json.dump({"rc": os.waitstatus_to_exitcode(status), "wall_s": time.monotonic() - started,
+               "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}, fh)
+"""
+
+
+def run_child(cmd: list[str], env: dict[str, str], log: Path) -> tuple[dict[str, Any], float]:
+    """Runs a scanner as a grandchild: its own peak RSS and CPU time, and its wall time."""
+    report = Path(f"{log}.rusage.json")
+    launcher = [sys.executable, "-c", _LAUNCHER, str(report), json.dumps(cmd)]
+    with open(f"{log}.stdout", "wb") as so, open(f"{log}.stderr", "wb") as se:
+        subprocess.run(launcher, env=env, stdout=so, stderr=se, check=False)
+    found = json.loads(report.read_text())
+    return {
+        "rc": found["rc"],
+        "cpu_s": found["cpu_s"],
+        "peak_rss_mb": found["maxrss_kib"] / 1024,  # KiB on Linux
+        "stderr": Path(f"{log}.stderr").read_text(errors="replace"),
+    }, found["wall_s"]
+
+
+def _scan(
+    endpoint: str, out_dir: Path, workers: int, rate: float | None
+) -> tuple[dict[str, Any], float]:
+    env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
+    env.update(SCAN_ENV)
+    cmd = [
+        str(Path(sys.executable).parent / "awsresp"),
+        "scan",
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        REGION,
+        "--quiet",
+        "--stats",
+        "--max-workers",
+        str(workers),
+        "--output-dir",
+        str(out_dir),
+    ]
+    if rate is not None:
+        cmd += ["--rate-limit", str(rate)]
+    usage, wall = run_child(cmd, env, out_dir.parent / "scan")
+    if usage["rc"] not in (0, 1):
+        sys.stderr.write(usage["stderr"])
+        raise SystemExit(f"bench: the scan failed with exit code {usage['rc']}")
+    return usage, wall
+
+
+def seed_account(server: Server, scale: int, seed: int, services: list[str]) -> tuple[int, float]:
+    """Seeds every service that has both a collector and a seeder; returns (count, seconds)."""
+    import boto3
+    from botocore.config import Config
+
+    server.post("/moto-api/reset")
+    server.post(f"/moto-api/seed?a={seed}")
+    session = boto3.Session(
+        aws_access_key_id="AKIABENCHSEEDER00000",
+        aws_secret_access_key="bench-secret-not-real",
+        region_name=REGION,
+    )
+    cfg = Config(max_pool_connections=16, retries={"max_attempts": 2})
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=server.endpoint, config=cfg)
+
+    rng = random.Random(seed)
+    seeded = 0
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        for service in services:
+            if service in SEEDERS:
+                seeded += SEEDERS[service](client, scale, rng, pool)
+    return seeded, time.monotonic() - started
+
+
+def _table(rows: Iterable[tuple[str, Any]]) -> str:
+    rows = list(rows)
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=20)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--rate-limit", type=float, default=None)
+    parser.add_argument("--no-record", action="store_true", help="do not append to results")
+    args = parser.parse_args()
+
+    from awsresp.mincalls import minimum_calls
+    from awsresp.specs import load_specs
+    from awsresp.throttle import RateLimiter
+
+    limiter = RateLimiter(args.rate_limit)
+    commit = _git_commit()  # the code that runs, even if a commit lands during the run
+    specs = load_specs()
+    services = [s.service for s in specs]
+    skipped = sorted(set(services) - set(SEEDERS))
+    with Server() as server, tempfile.TemporaryDirectory(prefix="awsresp-bench-") as tmp:
+        seeded, seed_s = seed_account(server, args.scale, args.seed, services)
+        print(f"bench: seeded {seeded} resources in {seed_s:.1f} s", file=sys.stderr)
+        if skipped:
+            print(f"bench: no seeder yet for {', '.join(skipped)}", file=sys.stderr)
+
+        server.middleware.latency = args.latency_ms / 1000
+        server.middleware.counting = True
+        out_dir = Path(tmp) / "out"
+        # moto serves in this process: its CPU time shows when the server, not the
+        # scanner, is what limits the wall time.
+        server_cpu = time.process_time()
+        usage, wall = _scan(server.endpoint, out_dir, args.workers, args.rate_limit)
+        server_cpu = time.process_time() - server_cpu
+        server.middleware.counting = False
+        doc = json.loads((out_dir / "scan.json").read_text())
+
+    resources = [r for r in doc["resources"] if not r["unlisted"]]
+    counted = server.middleware.counts
+    calls = sum(counted.values())
+    minimum = minimum_calls(specs, doc["resources"], [REGION], account=doc["account"])
+    latency = args.latency_ms / 1000
+    bound = minimum.bound_seconds(latency, args.workers)
+    rate_bound = minimum.bound_seconds(latency, args.workers, limiter.rate_for)
+    by_service = Counter[str]()
+    for (svc, _op), n in counted.items():
+        by_service[svc] += n
+    row = {
+        "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "commit": commit,
+        "scale": args.scale,
+        "latency_ms": args.latency_ms,
+        "workers": args.workers,
+        "rate_limit": "default" if args.rate_limit is None else args.rate_limit,
+        "resources": len(resources),
+        "calls": calls,
+        "min_calls": minimum.total,
+        "calls_per_resource": round(calls / max(1, len(resources)), 2),
+        "calls_over_min": round(calls / max(1, minimum.total), 3),
+        "wall_s": round(wall, 2),
+        "latency_bound_s": round(bound, 2),
+        "wall_over_bound": round(wall / bound, 2) if bound else "",
+        "rate_bound_s": round(rate_bound, 2),
+        "cpu_s": round(usage["cpu_s"], 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "peak_rss_mb": round(usage["peak_rss_mb"], 1),
+        "seed_s": round(seed_s, 1),
+    }
+    print("API calls by service (counted at the server):")
+    print(_table((svc, n) for svc, n in by_service.most_common()))
+    print("API calls by operation:")
+    print(_table((f"{s}:{o}", n) for (s, o), n in sorted(counted.items(), key=lambda kv: -kv[1])))
+    print("Spec-derived minimum by service:")
+    print(_table(sorted(minimum.by_service.items())))
+    print(f"Dependent chain: {minimum.chain} calls")
+    print("Result:")
+    print(_table((k, v) for k, v in row.items()))
+    if not args.no_record:
+        new = not RESULTS.exists()
+        with RESULTS.open("a", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+        print(f"bench: appended to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The fewest API calls the collector specs allow for an inventory, and the time they take."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jmespath
+
+from awsresp import hooks
+from awsresp.specs import ResourceSpec, ServiceSpec
+
+GLOBAL = "global"
+# whoami: sts:GetCallerIdentity, before anything else.
+_IDENTITY_CALLS = 1
+
+
+@dataclass
+class MinimumCalls:
+    """Calls by service and the longest chain of calls that must happen one after another."""
+
+    by_service: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    chain: int = _IDENTITY_CALLS
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_service.values())
+
+    def bound_seconds(
+        self, latency: float, workers: int, rate: Callable[[str], float] | None = None
+    ) -> float:
+        """The shortest possible scan: the calls spread over the workers, never shorter than
+        the dependent chain, and never faster than each service's rate cap allows."""
+        spread = math.ceil(self.total / max(1, workers)) * latency
+        chained = self.chain * latency
+        capped = 0.0
+        for service, n in self.by_service.items():
+            r = rate(service) if rate else 0.0
+            if r > 0:
+                # The cap's bucket starts full (burst = rate): the first `r` calls are free.
+                capped = max(capped, max(0.0, n - r) / r)
+        return max(spread, chained, capped)
+
+
+def _items_by_type(resources: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in resources:
+        out[str(r["type"])].append(r)
+    return out
+
+
+def _param(path: str, config: Mapping[str, Any], account: str, region: str) -> Any:
+    if path == "$account":
+        return account
+    if path == "$region":
+        return region
+    if path == "$partition":
+        return "aws"
+    return jmespath.search(path, config)
+
+
+def minimum_calls(
+    specs: Sequence[ServiceSpec],
+    resources: Iterable[Mapping[str, Any]],
+    regions: Sequence[str],
+    account: str = "",
+    home_region: str = "us-east-1",
+) -> MinimumCalls:
+    """Counts list pages and unavoidable per-item calls for what a scan found.
+
+    `resources` are scan.json resource records (type, region, config, unlisted). Each
+    distinct (client, region, operation, parameters) counts once, as the engine calls it
+    once. A list's pages are its items over its page size (one page when the spec sets
+    none); a detail call is one per item unless its `unless` path answers; a hook costs
+    its operations once per region unless a list call already made the same operation.
+    """
+    by_type = _items_by_type(resources)
+    result = MinimumCalls()
+    result.by_service["sts"] += _IDENTITY_CALLS
+    list_items: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    list_page_size: dict[tuple[str, str, str, str], int | None] = {}
+    list_service: dict[tuple[str, str, str, str], str] = {}
+    seen: set[tuple[str, str, str, str]] = set()
+    hook_ops: set[tuple[str, str, str]] = set()
+    chains: list[int] = []
+
+    for spec in specs:
+        job_regions = [home_region] if spec.scope == GLOBAL else list(regions)
+        for res in spec.resources:
+            for region in job_regions:
+                found = [
+                    r
+                    for r in by_type.get(res.type, [])
+                    if spec.scope == GLOBAL or r.get("region") == region
+                ]
+                chains.append(
+                    _type_calls(
+                        spec, res, region, found, account, result, seen, hook_ops, list_items
+                    )
+                )
+                if res.list:
+                    key = (res.client, region, res.list.operation, _key(res.list.params))
+                    list_page_size[key] = res.list.page_size
+                    list_service[key] = spec.service
+    list_ops = {(k[0], k[1], k[2]) for k in list_items}
+    for key, count in list_items.items():
+        size = list_page_size[key]
+        pages = max(1, math.ceil(count / size)) if size else 1
+        result.by_service[list_service[key]] += pages
+    for client, region, op in hook_ops:
+        if (client, region, op) not in list_ops:
+            result.by_service[client] += 1
+    result.chain = _IDENTITY_CALLS + max(chains, default=0)
+    return result
+
+
+def _key(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _type_calls(
+    spec: ServiceSpec,
+    res: ResourceSpec,
+    region: str,
+    found: list[Mapping[str, Any]],
+    account: str,
+    result: MinimumCalls,
+    seen: set[tuple[str, str, str, str]],
+    hook_ops: set[tuple[str, str, str]],
+    list_items: dict[tuple[str, str, str, str], int],
+) -> int:
+    """Adds one resource type's detail calls; returns the length of its dependent chain."""
+    items = [r for r in found if not r.get("unlisted")]
+    chain = 0
+    if res.list:
+        key = (res.client, region, res.list.operation, _key(res.list.params))
+        list_items[key] += len(items)
+        size = res.list.page_size
+        chain += max(1, math.ceil(len(items) / size)) if size else 1
+    elif res.list_hook:
+        ops = hooks.HOOKS[res.list_hook].operations
+        hook_ops.update((c, region, op) for c, op in ops)
+        chain += len(ops)
+    if res.singleton and not items:
+        items = [{"config": {}, "region": region}]
+    if not res.list and not res.singleton:
+        return chain
+    steps = {True: 0, False: 0}
+    for detail in res.details:
+        if detail.hook:
+            ops = hooks.HOOKS[detail.hook].operations
+            new = {(c, region, op) for c, op in ops} - hook_ops
+            hook_ops.update(new)
+            chain += len(new)
+            continue
+        assert detail.call is not None
+        calls = 0
+        for item in items:
+            config = item.get("config") or {}
+            if detail.unless and jmespath.search(detail.unless, config):
+                continue
+            item_region = str(item.get("region") or region)
+            call_region = region if item_region == GLOBAL else item_region
+            params = {
+                name: _param(path, config, account, call_region)
+                for name, path in detail.call.params.items()
+            }
+            key = (
+                res.client,
+                call_region,
+                detail.call.operation,
+                _key({**detail.call.const_params, **params}),
+            )
+            if key not in seen:
+                seen.add(key)
+                calls += 1
+        result.by_service[spec.service] += calls
+        if calls:
+            steps[detail.before_region] = 1
+    return chain + steps[True] + steps[False]

@@ -1,0 +1,137 @@
+"""The per-service rate cap and the spec-derived minimum number of API calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from awsresp.mincalls import minimum_calls
+from awsresp.specs import load_specs
+from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, TokenBucket
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_token_bucket_allows_a_burst_then_paces_at_the_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=5, burst=2, clock=clock, sleep=clock.sleep)
+    waits = [bucket.acquire() for _ in range(5)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2:] == pytest.approx([0.2, 0.2, 0.2])
+    assert clock.now == pytest.approx(100.6)
+
+
+def test_token_bucket_refills_while_idle_up_to_the_burst() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=10, burst=3, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        bucket.acquire()
+    clock.now += 60.0  # a long pause refills to the burst, not to 600 tokens
+    assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.acquire() == pytest.approx(0.1)
+
+
+class _FakeClient:
+    """Only what RateLimiter.install touches: client.meta.events.register."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Any] = {}
+        self.meta = self
+        self.events = self
+
+    def register(self, name: str, fn: Any) -> None:
+        self.handlers[name] = fn
+
+
+class _Op:
+    name = "DescribeInstances"
+
+
+def test_rate_limiter_caps_every_send_per_service() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rate=2, clock=clock, sleep=clock.sleep)
+    ec2_a, ec2_b, iam = _FakeClient(), _FakeClient(), _FakeClient()
+    limiter.install(ec2_a, "ec2")
+    limiter.install(ec2_b, "ec2")  # another region's client shares the service's bucket
+    limiter.install(iam, "iam")
+    for client in (ec2_a, ec2_b, ec2_a, ec2_b):
+        client.handlers["before-send"]()
+    iam.handlers["before-send"]()
+    assert clock.slept == pytest.approx([0.5, 0.5])
+    assert limiter.waited == pytest.approx({"ec2": 1.0})
+    assert RateLimiter(rate=0).bucket("ec2") is None
+
+
+def test_rate_limiter_counts_throttled_answers() -> None:
+    limiter = RateLimiter(rate=0)
+    client = _FakeClient()
+    limiter.install(client, "ec2")
+    client.handlers["before-send"]()
+    retry = client.handlers["needs-retry"]
+    retry(response=(None, {"Error": {"Code": "RequestLimitExceeded"}}), operation=_Op())
+    retry(response=(None, {"Error": {"Code": "AccessDenied"}}), operation=_Op())
+    retry(response=None, operation=_Op())
+    assert dict(limiter.throttled) == {("ec2", "DescribeInstances"): 1}
+
+
+def _bucket(name: str, region: str | None = "us-east-1") -> dict[str, Any]:
+    config = {"Name": name}
+    if region:
+        config["BucketRegion"] = region
+    return {"type": "s3.bucket", "region": "us-east-1", "config": config, "unlisted": False}
+
+
+def test_minimum_calls_counts_pages_per_item_details_and_hooks_once() -> None:
+    specs = [s for s in load_specs() if s.service in ("iam", "s3")]
+    s3_spec = next(s for s in specs if s.service == "s3")
+    bucket = next(r for r in s3_spec.resources if r.noun == "bucket")
+    per_bucket = len([d for d in bucket.details if d.call and not d.unless])
+    users = [
+        {"type": "iam.user", "region": "global", "config": {"UserName": f"u{i}"}}
+        for i in range(1500)
+    ]
+    # One bucket lacks BucketRegion, so it alone needs GetBucketLocation.
+    buckets = [_bucket("a"), _bucket("b"), _bucket("c", region=None)]
+    found = minimum_calls(specs, users + buckets, ["us-east-1"], account="123456789012")
+    iam_spec = next(s for s in specs if s.service == "iam")
+    account = next(r for r in iam_spec.resources if r.noun == "account")
+    account_calls = len([d for d in account.details if d.call])
+    # 1,500 users over page size 1,000: two pages of GetAccountAuthorizationDetails, shared
+    # by the four IAM types; the credential report's two calls once for users and root.
+    assert found.by_service["iam"] == 2 + account_calls + 2
+    # ListBuckets once, the account-level block once, per-bucket details, one location.
+    assert found.by_service["s3"] == 1 + 1 + per_bucket * 3 + 1
+    assert found.by_service["sts"] == 1
+    # Identity, then the longest chains (3 calls each): a bucket's list page, its location,
+    # its details; the account's report generation, report download and details.
+    assert found.chain == 1 + 3
+    assert found.total == sum(found.by_service.values())
+
+
+def test_latency_bound_respects_workers_chain_and_rate() -> None:
+    specs = [s for s in load_specs() if s.service == "s3"]
+    found = minimum_calls(specs, [_bucket(f"b{i}") for i in range(100)], ["us-east-1"])
+    total = found.total
+    assert found.bound_seconds(0.02, workers=total) == pytest.approx(found.chain * 0.02)
+    assert found.bound_seconds(0.02, workers=4) == pytest.approx(-(-total // 4) * 0.02)
+    assert found.bound_seconds(0.02, workers=4, rate=lambda _svc: 10) == pytest.approx(
+        (found.by_service["s3"] - 10) / 10
+    )
+
+
+def test_rate_limiter_defaults_per_service_and_an_explicit_rate_overrides() -> None:
+    assert RateLimiter().rate_for("iam") == DEFAULT_RATE
+    assert RateLimiter().rate_for("s3") == SERVICE_RATES["s3"]
+    assert RateLimiter(rate=5).rate_for("s3") == 5
