@@ -85,6 +85,7 @@ def test_handler_assumes_the_role_from_the_event(aws: dict[str, Any]) -> None:
 def test_handler_regions_from_event(aws: dict[str, Any]) -> None:
     summary = handler({"regions": ["eu-west-1", "us-east-1"]}, FakeContext(900_000))
     assert summary["regions"] == ["eu-west-1", "us-east-1"]
+    assert handler({"regions": "eu-west-1"}, FakeContext(900_000))["regions"] == ["eu-west-1"]
 
 
 def test_handler_out_of_time_writes_incomplete_output(aws: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -41,13 +42,13 @@ class Settings:
         bucket = env.get("AWSRESP_BUCKET", "")
         if not bucket:
             raise AwsrespError("AWSRESP_BUCKET is not set")
-        regions = event.get("regions") or _split(env.get("AWSRESP_REGIONS", ""))
+        regions = _listed(event.get("regions")) or _split(env.get("AWSRESP_REGIONS", ""))
         return cls(
             bucket=bucket,
             prefix=env.get("AWSRESP_PREFIX", "awsresp").strip("/"),
             kms_key_id=env.get("AWSRESP_KMS_KEY_ID") or None,
             regions=list(regions) or [env.get("AWS_REGION", DEFAULT_REGION)],
-            services=list(event.get("services") or _split(env.get("AWSRESP_SERVICES", ""))),
+            services=_listed(event.get("services")) or _split(env.get("AWSRESP_SERVICES", "")),
             role_arn=event.get("role_arn") or None,
             external_id=event.get("external_id") or None,
             margin_seconds=float(env.get("AWSRESP_MARGIN_SECONDS", DEFAULT_MARGIN_SECONDS)),
@@ -56,6 +57,13 @@ class Settings:
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _listed(value: Any) -> list[str]:
+    """An event field given as a list or as one comma-separated string."""
+    if isinstance(value, str):
+        return _split(value)
+    return [str(v) for v in value or []]
 
 
 def scan_session(settings: Settings) -> Any:
@@ -111,7 +119,7 @@ def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> d
         result, boto3.client("s3"), settings.bucket, settings.prefix, settings.kms_key_id
     )
     counts = summary_counts(result)
-    return {
+    summary = {
         "account": result.inventory.account,
         "regions": list(result.inventory.regions),
         "complete": result.complete,
@@ -121,6 +129,9 @@ def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> d
         "bucket": settings.bucket,
         "s3_keys": keys,
     }
+    # One JSON line in the function's log, so CloudWatch Logs Insights can query past runs.
+    print(json.dumps({"awsresp": summary}, separators=(",", ":")))
+    return summary
 
 
 def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
