@@ -205,3 +205,10 @@ def test_regenerating_the_template_rewrites_only_the_block() -> None:
     assert with_actions(changed, read_actions(load_specs())) == text
     with pytest.raises(ValueError, match="exactly one"):
         template_actions("Resources: {}\n")
+
+
+def test_read_actions_fit_an_inline_role_policy() -> None:
+    # IAM caps a role's inline policies at 10,240 characters (whitespace not counted); the
+    # other statements take about 1,000 of them.
+    actions = json.dumps(read_actions(load_specs()), separators=(",", ":"))
+    assert len(actions) < 9_000
