@@ -11,7 +11,7 @@ SEED       ?= 1
 WORKERS    ?= 16
 RATE_LIMIT ?=
 
-.PHONY: install demo test lint format bench bench-peers clean
+.PHONY: install demo test lint format bench bench-peers clean deploy-policy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,15 @@ lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+	$(BIN)/cfn-lint deploy/template.yaml
 
 format: install
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
+
+# Regenerates the Lambda role's read-only actions in deploy/template.yaml from the specs.
+deploy-policy: install
+	$(BIN)/python deploy/update_policy.py deploy/template.yaml
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q $(ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import enum
 import json
 import sys
@@ -27,6 +28,7 @@ class ExitCode(enum.IntEnum):
     GAPS = 1
     USAGE = 2
     INCOMPLETE = 3
+    REGRESSED = 4
     INTERRUPTED = 130
 
 
@@ -160,7 +162,8 @@ def scan(
         typer.Option(
             "--output-dir",
             "-o",
-            help="Where findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json are written.",
+            help="Where findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json are "
+            "written; strftime fields are expanded in UTC (e.g. 'scans/%Y-%m-%d').",
         ),
     ] = Path("awsresp-out"),
     fmt: Annotated[
@@ -227,7 +230,7 @@ def scan(
                 regions = region or []
             with progress.running("scanning") as prog:
                 result = scan_account(target, definitions, regions, all_regions, prog)
-            written = write_files(result, output_dir, excel=excel)
+            written = write_files(result, expand_output_dir(output_dir), excel=excel)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -247,6 +250,50 @@ def scan(
             raise typer.Exit(ExitCode.INCOMPLETE)
     if result.gaps and fail_on_gaps:
         raise typer.Exit(ExitCode.GAPS)
+
+
+def expand_output_dir(pattern: Path, now: dt.datetime | None = None) -> Path:
+    """'scans/%Y-%m-%d' -> 'scans/2026-11-28' (UTC), so cron runs keep one folder per run."""
+    text = str(pattern)
+    if "%" not in text:
+        return pattern
+    return Path((now or dt.datetime.now(dt.UTC)).strftime(text))
+
+
+class DiffFormat(enum.StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+DIFF_EXIT_HELP = (
+    "Exit codes: 0 compared (changes are in the report); "
+    "2 a scan could not be read; "
+    "4 regressed and --fail-on-regression given: a finding is newly failing "
+    "(new or changed to fail) or a matrix cell got worse (e.g. covered -> gap)."
+)
+
+
+@app.command(epilog=DIFF_EXIT_HELP)
+def diff(
+    old: Annotated[str, typer.Argument(help="Older scan: scan.json, output folder or s3:// URL.")],
+    new: Annotated[str, typer.Argument(help="Newer scan: scan.json, output folder or s3:// URL.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.TABLE,
+    fail_on_regression: Annotated[
+        bool, typer.Option("--fail-on-regression", help="Exit 4 when the new scan regressed.")
+    ] = False,
+) -> None:
+    """Compare two scans: new, resolved and changed findings, and matrix cells that moved."""
+    from awsresp.diff import diff_scans, load_scan, render_diff
+
+    try:
+        result = diff_scans(load_scan(old), load_scan(new), old, new)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    print(render_diff(result, fmt.value))
+    if result.regressed and fail_on_regression:
+        raise typer.Exit(ExitCode.REGRESSED)
 
 
 @app.command()

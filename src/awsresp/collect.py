@@ -68,6 +68,7 @@ _NETWORK_ERRORS = (
 )
 
 ProgressCallback = Callable[[str], None]
+DEADLINE_EXCEEDED = "DeadlineExceeded"
 
 
 def classify(code: str, not_enabled: Iterable[str] = ()) -> IssueKind:
@@ -144,6 +145,7 @@ class _ScanContext:
     def call_uncached(
         self, service: str, operation: str, params: Mapping[str, Any]
     ) -> dict[str, Any]:
+        self.collector.check_deadline(operation)
         self.collector._within_budget(service, operation)
         client = self.collector.target.client(service, self.region)
         return dict(getattr(client, _snake(client, operation))(**params))
@@ -228,8 +230,12 @@ class Collector:
         partition: str,
         regions: Sequence[str],
         progress: ProgressCallback | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.target = target
+        # A time.monotonic() instant after which no new call is made (Lambda's time budget):
+        # skipped calls fail as 'DeadlineExceeded', so what they would have shown is unknown.
+        self.deadline = deadline
         self.specs = specs
         self.account = account
         self.partition = partition
@@ -271,6 +277,15 @@ class Collector:
 
     # -- calls ----------------------------------------------------------------------------
 
+    def check_deadline(self, operation: str) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            # Raised as the error a failed call raises, so every caller (specs and hooks)
+            # records it as a CollectionIssue of kind 'error'; never cached.
+            raise ClientError(
+                {"Error": {"Code": DEADLINE_EXCEEDED, "Message": "time budget used up"}},
+                operation,
+            )
+
     def _home_region(self) -> str:
         return "us-gov-west-1" if self.partition == "aws-us-gov" else "us-east-1"
 
@@ -301,6 +316,7 @@ class Collector:
         Paginated operations return the list of pages; others return the answer.
         """
         key = json.dumps([service, region, operation, params], sort_keys=True, default=str)
+        self.check_deadline(operation)
 
         def compute() -> Any:
             self._within_budget(service, operation)

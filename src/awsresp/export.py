@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import enum
+import hashlib
 import io
 import json
 import os
@@ -49,6 +50,7 @@ FINDING_COLUMNS = [
     "references",
     "remediation",
     "scanned_at",
+    "finding_id",
 ]
 MATRIX_COLUMNS = [
     "account_id",
@@ -93,6 +95,12 @@ def references_text(refs: Any) -> str:
     return "; ".join(f"{k} {', '.join(v)}" for k, v in sorted(refs.items()))
 
 
+def finding_id(account: str, control_id: str, arn: str, rtype: str, rid: str, region: str) -> str:
+    """Stable across scans: the same control on the same resource keeps its id."""
+    where = arn or f"{rtype}/{rid}@{region}"
+    return hashlib.sha256(f"{account}|{control_id}|{where}".encode()).hexdigest()[:16]
+
+
 def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
     r = f.resource
     return {
@@ -115,6 +123,7 @@ def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
         "references": references_text(f.control.references),
         "remediation": f.control.remediation,
         "scanned_at": scanned_at,
+        "finding_id": finding_id(r.account, f.control.id, r.arn, r.type, r.id, r.region),
     }
 
 
@@ -240,24 +249,40 @@ def prepare_dir(directory: Path) -> Path:
     return directory
 
 
-def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
-    """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, written atomically as a
-    set: every file goes to a temporary file first and all are renamed at the end, so a
-    failure while writing leaves all the previous files."""
-    prepare_dir(directory)
-    written = []
-    tables = (
+def _tables(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+    return (
         (
             "findings.csv",
             FINDING_COLUMNS,
-            [finding_row(f, result.scanned_at) for f in result.findings],
+            (finding_row(f, result.scanned_at) for f in result.findings),
         ),
-        ("matrix.csv", MATRIX_COLUMNS, [cell_row(c) for c in result.cells]),
-        ("gaps.csv", MATRIX_COLUMNS, [cell_row(c) for c in result.gaps]),
-        ("issues.csv", ISSUE_COLUMNS, [issue_row(i) for i in result.inventory.issues]),
+        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.cells)),
+        ("gaps.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.gaps)),
+        ("issues.csv", ISSUE_COLUMNS, (issue_row(i) for i in result.inventory.issues)),
     )
+
+
+def output_files(result: ScanResult) -> list[tuple[str, str]]:
+    """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json
+    (for uploads, e.g. the Lambda handler's to S3)."""
+    files = []
+    for name, columns, rows in _tables(result):
+        buf = io.StringIO()
+        write_csv(buf, columns, rows)
+        files.append((name, buf.getvalue()))
+    doc = json.dumps(scan_document(result), indent=1, ensure_ascii=False, default=str)
+    files.append(("scan.json", doc + "\n"))
+    return files
+
+
+def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
+    """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, written atomically as a
+    set: every file is streamed to a temporary file first and all are renamed at the end, so
+    a failure while writing leaves all the previous files."""
+    prepare_dir(directory)
+    written = []
     with contextlib.ExitStack() as renames:
-        for name, columns, rows in tables:
+        for name, columns, rows in _tables(result):
             fh = renames.enter_context(atomic_text(directory / name, bom=excel))
             write_csv(fh, columns, rows)
             written.append(directory / name)

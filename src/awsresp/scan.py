@@ -77,6 +77,7 @@ def scan_account(
     regions: Sequence[str],
     all_regions: bool = False,
     progress: ProgressCallback | None = None,
+    deadline: float | None = None,
 ) -> ScanResult:
     identity = whoami(target)
     region_list = resolve_regions(target, list(regions), all_regions)
@@ -87,6 +88,7 @@ def scan_account(
         identity.partition,
         region_list,
         progress=progress,
+        deadline=deadline,
     )
     inventory = collector.run()
     result = evaluate(inventory, definitions, dt.datetime.now(dt.UTC))

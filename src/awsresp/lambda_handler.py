@@ -1,0 +1,139 @@
+"""The AWS Lambda entry point: scan one account within the time budget, write the outputs to S3."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import boto3
+
+from awsresp.errors import AwsrespError
+from awsresp.export import output_files, summary_counts
+from awsresp.scan import Definitions, ScanResult, scan_account
+from awsresp.session import DEFAULT_REGION, Target, default_endpoint
+
+# Collection stops this long before Lambda's own timeout, so the outputs are still written.
+DEFAULT_MARGIN_SECONDS = 60.0
+_CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json"}
+
+
+class LambdaContext(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the function reads from its environment and its event."""
+
+    bucket: str
+    prefix: str
+    kms_key_id: str | None
+    regions: list[str]
+    services: list[str]
+    role_arn: str | None
+    external_id: str | None
+    margin_seconds: float
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any], env: dict[str, str]) -> Settings:
+        bucket = env.get("AWSRESP_BUCKET", "")
+        if not bucket:
+            raise AwsrespError("AWSRESP_BUCKET is not set")
+        regions = _listed(event.get("regions")) or _split(env.get("AWSRESP_REGIONS", ""))
+        return cls(
+            bucket=bucket,
+            prefix=env.get("AWSRESP_PREFIX", "awsresp").strip("/"),
+            kms_key_id=env.get("AWSRESP_KMS_KEY_ID") or None,
+            regions=list(regions) or [env.get("AWS_REGION", DEFAULT_REGION)],
+            services=_listed(event.get("services")) or _split(env.get("AWSRESP_SERVICES", "")),
+            role_arn=event.get("role_arn") or None,
+            external_id=event.get("external_id") or None,
+            margin_seconds=float(env.get("AWSRESP_MARGIN_SECONDS", DEFAULT_MARGIN_SECONDS)),
+        )
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _listed(value: Any) -> list[str]:
+    """An event field given as a list or as one comma-separated string."""
+    if isinstance(value, str):
+        return _split(value)
+    return [str(v) for v in value or []]
+
+
+def scan_session(settings: Settings) -> Any:
+    """The function's own credentials, or the role named in the event (another account)."""
+    if not settings.role_arn:
+        return boto3.Session()
+    params: dict[str, Any] = {"RoleArn": settings.role_arn, "RoleSessionName": "awsresp-scan"}
+    if settings.external_id:
+        params["ExternalId"] = settings.external_id
+    creds = boto3.client("sts").assume_role(**params)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=os.environ.get("AWS_REGION", DEFAULT_REGION),
+    )
+
+
+def s3_prefix(prefix: str, result: ScanResult) -> str:
+    """PREFIX/account=<id>/date=<YYYY-MM-DD>/ (Hive-style, so Athena can partition on it)."""
+    day = result.scanned_at[:10]
+    lead = f"{prefix}/" if prefix else ""
+    return f"{lead}account={result.inventory.account}/date={day}/"
+
+
+def write_s3(
+    result: ScanResult, s3: Any, bucket: str, prefix: str, kms_key_id: str | None
+) -> list[str]:
+    """Puts every output file under the scan's prefix, encrypted with KMS; returns the keys."""
+    base = s3_prefix(prefix, result)
+    extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
+    if kms_key_id:
+        extra["SSEKMSKeyId"] = kms_key_id
+    keys = []
+    for name, text in output_files(result):
+        key = base + name
+        content_type = _CONTENT_TYPES[os.path.splitext(name)[1]]
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type, **extra
+        )
+        keys.append(key)
+    return keys
+
+
+def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> dict[str, Any]:
+    settings = Settings.from_event(event, env)
+    remaining = context.get_remaining_time_in_millis() / 1000.0
+    deadline = time.monotonic() + remaining - settings.margin_seconds
+    definitions = Definitions.load().select(settings.services)
+    target = Target(scan_session(settings), endpoint_url=default_endpoint(None))
+    result = scan_account(target, definitions, settings.regions, deadline=deadline)
+    keys = write_s3(
+        result, boto3.client("s3"), settings.bucket, settings.prefix, settings.kms_key_id
+    )
+    counts = summary_counts(result)
+    summary = {
+        "account": result.inventory.account,
+        "regions": list(result.inventory.regions),
+        "complete": result.complete,
+        "gaps": counts["gaps"],
+        "issues": counts["issues"],
+        "counts": counts,
+        "bucket": settings.bucket,
+        "s3_keys": keys,
+    }
+    # One JSON line in the function's log, so CloudWatch Logs Insights can query past runs.
+    print(json.dumps({"awsresp": summary}, separators=(",", ":")))
+    return summary
+
+
+def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point; configuration errors raise, so the run counts as failed."""
+    return run(event or {}, context, dict(os.environ))

@@ -1,0 +1,214 @@
+"""awsresp diff on crafted scans; finding ids, output-dir patterns and the deploy policy."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from awsresp.cli import ExitCode, expand_output_dir
+from awsresp.deploy import read_actions, template_actions, with_actions
+from awsresp.diff import diff_scans, load_scan
+from awsresp.errors import AwsrespError
+from awsresp.export import finding_id, finding_row
+from awsresp.mapping import findings
+from awsresp.model import Inventory
+from awsresp.specs import load_specs
+from tests.conftest import GOLDEN_NOW, make_resource, run_cli
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "template.yaml"
+ACCOUNT = "123456789012"
+
+
+def _finding(control: str, rid: str, status: str, layer: str = "data") -> dict[str, Any]:
+    arn = f"arn:aws:s3:::{rid}"
+    return {
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "service": "s3",
+        "resource_type": "s3.bucket",
+        "resource_id": rid,
+        "resource_arn": arn,
+        "layer": layer,
+        "control_id": control,
+        "status": status,
+        "finding_id": finding_id(ACCOUNT, control, arn, "s3.bucket", rid, "us-east-1"),
+    }
+
+
+def _cell(layer: str, status: str) -> dict[str, Any]:
+    return {"account_id": ACCOUNT, "layer": layer, "service": "s3", "status": status}
+
+
+ENC = "data.s3.bucket-encrypted"
+PAB = "data.s3.bucket-blocks-public-access"
+LOG = "logging-detection.s3.bucket-access-logging"
+
+OLD = {
+    "findings": [
+        _finding(ENC, "alpha", "pass"),
+        _finding(PAB, "alpha", "pass"),
+        _finding(LOG, "alpha", "fail", "logging-detection"),
+        _finding(ENC, "gone", "fail"),
+    ],
+    "matrix": [_cell("data", "covered"), _cell("logging-detection", "gap")],
+}
+
+
+def _new(**changes: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(OLD)
+    doc.update(changes)
+    return doc
+
+
+def _write(tmp_path: Path, name: str, doc: dict[str, Any]) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "scan.json").write_text(json.dumps(doc))
+    return folder
+
+
+def test_identical_scans_have_no_changes() -> None:
+    d = diff_scans(OLD, copy.deepcopy(OLD), "old", "new")
+    assert d.changes == () and not d.regressed
+
+
+def test_layer_that_regresses() -> None:
+    new = _new(
+        findings=[
+            _finding(ENC, "alpha", "pass"),
+            _finding(PAB, "alpha", "fail"),  # changed: pass -> fail
+            _finding(LOG, "alpha", "pass", "logging-detection"),  # changed: fail -> pass
+            _finding(ENC, "beta", "fail"),  # new failing
+        ],
+        matrix=[_cell("data", "gap"), _cell("logging-detection", "covered")],
+    )
+    d = diff_scans(OLD, new, "old", "new")
+    got = {
+        (c.change, c.row.get("control_id", ""), c.row.get("resource_id", c.row["layer"])): (
+            c.row["old_status"],
+            c.row["new_status"],
+            c.regression,
+        )
+        for c in d.changes
+    }
+    assert got == {
+        ("finding-changed", PAB, "alpha"): ("pass", "fail", True),
+        ("finding-changed", LOG, "alpha"): ("fail", "pass", False),
+        ("finding-new", ENC, "beta"): ("", "fail", True),
+        ("finding-resolved", ENC, "gone"): ("fail", "", False),
+        ("cell-changed", "", "data"): ("covered", "gap", True),
+        ("cell-changed", "", "logging-detection"): ("gap", "covered", False),
+    }
+    assert d.regressed
+    assert d.counts()["regressions"] == 3
+
+
+def test_improvement_only_is_not_a_regression() -> None:
+    new = _new(
+        findings=[
+            _finding(ENC, "alpha", "pass"),
+            _finding(PAB, "alpha", "pass"),
+            _finding(LOG, "alpha", "pass", "logging-detection"),
+            _finding(ENC, "beta", "pass"),  # new but passing
+        ],
+        matrix=[_cell("data", "covered"), _cell("logging-detection", "partial")],
+    )
+    d = diff_scans(OLD, new, "old", "new")
+    assert d.changes and not d.regressed
+
+
+def test_cli_exit_code_and_formats(tmp_path: Path) -> None:
+    old = _write(tmp_path, "old", OLD)
+    worse = _write(tmp_path, "new", _new(matrix=[_cell("data", "partial"), OLD["matrix"][1]]))
+    plain = run_cli(["diff", str(old), str(worse)])
+    assert plain.exit_code == ExitCode.OK
+    assert "cell-changed" in plain.stdout and "covered" in plain.stdout
+    gated = run_cli(["diff", str(old), str(worse / "scan.json"), "--fail-on-regression"])
+    assert gated.exit_code == ExitCode.REGRESSED == 4
+    same = run_cli(["diff", str(old), str(old), "--fail-on-regression"])
+    assert same.exit_code == 0 and "No changes" in same.stdout
+    as_json = json.loads(run_cli(["diff", str(old), str(worse), "-f", "json"]).stdout)
+    assert as_json["regressed"] is True
+    assert as_json["changes"][0]["new_status"] == "partial"
+    rows = list(
+        csv.DictReader(io.StringIO(run_cli(["diff", str(old), str(worse), "-f", "csv"]).stdout))
+    )
+    assert [(r["change"], r["layer"], r["regression"]) for r in rows] == [
+        ("cell-changed", "data", "true")
+    ]
+
+
+def test_cli_unreadable_scan_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text('{"not": "a scan"}')
+    assert run_cli(["diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")]).exit_code == 2
+    assert run_cli(["diff", str(tmp_path / "none"), str(tmp_path / "x.json")]).exit_code == 2
+
+
+@mock_aws
+def test_diff_from_s3() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="scans")
+    s3.put_object(Bucket="scans", Key="a/account=1/date=2026-11-27/scan.json", Body=json.dumps(OLD))
+    new = _new(findings=[*OLD["findings"], _finding(ENC, "beta", "fail")])
+    s3.put_object(Bucket="scans", Key="a/account=1/date=2026-11-28/scan.json", Body=json.dumps(new))
+    assert load_scan("s3://scans/a/account=1/date=2026-11-27/") == OLD
+    result = run_cli(
+        [
+            "diff",
+            "s3://scans/a/account=1/date=2026-11-27/",
+            "s3://scans/a/account=1/date=2026-11-28/scan.json",
+            "--fail-on-regression",
+        ]
+    )
+    assert result.exit_code == 4 and "finding-new" in result.stdout
+    with pytest.raises(AwsrespError, match="NoSuchKey"):
+        load_scan("s3://scans/missing/")
+
+
+def test_finding_id_is_stable_and_distinct(definitions: Any) -> None:
+    bucket = make_resource("s3.bucket", {"Name": "b"}, id="b", arn="arn:aws:s3:::b")
+    inv = Inventory(ACCOUNT, "aws", ("us-east-1",), (bucket,), ())
+    first = [finding_row(f, "t1") for f in findings(inv, definitions.catalog, GOLDEN_NOW)]
+    later = GOLDEN_NOW + dt.timedelta(days=1)
+    second = [finding_row(f, "t2") for f in findings(inv, definitions.catalog, later)]
+    ids = [r["finding_id"] for r in first]
+    assert len(set(ids)) == len(ids) > 1
+    assert ids == [r["finding_id"] for r in second]
+    other = finding_id("210987654321", first[0]["control_id"], "arn:aws:s3:::b", "", "", "")
+    assert other != ids[0]
+
+
+def test_output_dir_pattern_expands_in_utc() -> None:
+    now = dt.datetime(2026, 11, 28, 3, 4, tzinfo=dt.UTC)
+    assert expand_output_dir(Path("scans/%Y-%m-%d/%H%M"), now) == Path("scans/2026-11-28/0304")
+    assert expand_output_dir(Path("plain"), now) == Path("plain")
+
+
+def test_template_read_actions_equal_the_specs() -> None:
+    # Fails when a spec gains an operation and `make deploy-policy` was not run.
+    assert template_actions(TEMPLATE.read_text()) == read_actions(load_specs())
+
+
+def test_regenerating_the_template_rewrites_only_the_block() -> None:
+    text = TEMPLATE.read_text()
+    changed = with_actions(text, ["s3:GetBucketAcl", "zz:Extra"])
+    assert template_actions(changed) == ["s3:GetBucketAcl", "zz:Extra"]
+    assert with_actions(changed, read_actions(load_specs())) == text
+    with pytest.raises(ValueError, match="exactly one"):
+        template_actions("Resources: {}\n")
+
+
+def test_read_actions_fit_an_inline_role_policy() -> None:
+    # IAM caps a role's inline policies at 10,240 characters (whitespace not counted); the
+    # other statements take about 1,000 of them.
+    actions = json.dumps(read_actions(load_specs()), separators=(",", ":"))
+    assert len(actions) < 9_000

@@ -1,0 +1,135 @@
+"""The Lambda entry point against moto: S3 output, assumed roles and the time budget."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from awsresp.collect import Collector
+from awsresp.lambda_handler import handler
+from awsresp.scan import Definitions
+from awsresp.session import Target
+
+OUT = "awsresp-out-bucket"
+
+
+@dataclass
+class FakeContext:
+    remaining_ms: int
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=OUT)
+        s3.create_bucket(Bucket="scanned-bucket")
+        key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+        monkeypatch.setenv("AWSRESP_BUCKET", OUT)
+        monkeypatch.setenv("AWSRESP_PREFIX", "scans/nightly")
+        monkeypatch.setenv("AWSRESP_KMS_KEY_ID", key)
+        monkeypatch.setenv("AWSRESP_SERVICES", "s3")
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+        yield {"s3": s3, "key": key}
+
+
+def _objects(s3: Any, keys: list[str]) -> dict[str, str]:
+    return {
+        k.rsplit("/", 1)[1]: s3.get_object(Bucket=OUT, Key=k)["Body"].read().decode() for k in keys
+    }
+
+
+def test_handler_scans_own_account_and_writes_encrypted_outputs(aws: dict[str, Any]) -> None:
+    summary = handler({}, FakeContext(900_000))
+    assert summary["account"] == "123456789012"
+    assert summary["complete"] is True
+    assert summary["regions"] == ["us-east-1"]
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    prefix = f"scans/nightly/account=123456789012/date={day}/"
+    names = ["findings.csv", "matrix.csv", "gaps.csv", "issues.csv", "scan.json"]
+    assert summary["s3_keys"] == [prefix + n for n in names]
+    for key in summary["s3_keys"]:
+        head = aws["s3"].head_object(Bucket=OUT, Key=key)
+        assert head["ServerSideEncryption"] == "aws:kms"
+        assert head["SSEKMSKeyId"] == aws["key"]
+    files = _objects(aws["s3"], summary["s3_keys"])
+    doc = json.loads(files["scan.json"])
+    assert doc["complete"] is True
+    assert summary["gaps"] == len(doc["gaps"]) and summary["issues"] == 0
+    scanned = [r for r in doc["resources"] if r["type"] == "s3.bucket"]
+    assert {r["id"] for r in scanned} == {OUT, "scanned-bucket"}
+    rows = list(csv.DictReader(io.StringIO(files["findings.csv"])))
+    assert rows and all(len(r["finding_id"]) == 16 for r in rows)
+
+
+def test_handler_assumes_the_role_from_the_event(aws: dict[str, Any]) -> None:
+    role = "arn:aws:iam::111122223333:role/awsresp-scan"
+    summary = handler({"role_arn": role, "external_id": "ext-1"}, FakeContext(900_000))
+    # moto answers GetCallerIdentity for the assumed role's account.
+    assert summary["account"] == "111122223333"
+    assert all("/account=111122223333/" in k for k in summary["s3_keys"])
+
+
+def test_handler_regions_from_event(aws: dict[str, Any]) -> None:
+    summary = handler({"regions": ["eu-west-1", "us-east-1"]}, FakeContext(900_000))
+    assert summary["regions"] == ["eu-west-1", "us-east-1"]
+    assert handler({"regions": "eu-west-1"}, FakeContext(900_000))["regions"] == ["eu-west-1"]
+
+
+def test_handler_out_of_time_writes_incomplete_output(aws: dict[str, Any]) -> None:
+    # 5 s left with a 60 s margin: the deadline has passed before the first read.
+    summary = handler({}, FakeContext(5_000))
+    assert summary["complete"] is False
+    assert summary["issues"] > 0
+    files = _objects(aws["s3"], summary["s3_keys"])
+    doc = json.loads(files["scan.json"])
+    assert doc["complete"] is False
+    assert {i["error_code"] for i in doc["issues"]} == {"DeadlineExceeded"}
+    assert {i["kind"] for i in doc["issues"]} == {"error"}
+    assert doc["findings"] and all(f["status"] == "unknown" for f in doc["findings"])
+    issues = list(csv.DictReader(io.StringIO(files["issues.csv"])))
+    assert len(issues) == summary["issues"]
+
+
+def test_handler_needs_a_bucket(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWSRESP_BUCKET")
+    from awsresp.errors import AwsrespError
+
+    with pytest.raises(AwsrespError, match="AWSRESP_BUCKET"):
+        handler({}, FakeContext(900_000))
+
+
+@mock_aws
+def test_deadline_reached_mid_scan_skips_only_later_calls() -> None:
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="bucket-one")
+    specs = [s for s in Definitions.load().specs if s.service == "s3"]
+    assert len(specs[0].resources) > 1
+    target = Target(boto3.Session(region_name="us-east-1"), max_workers=1)
+    collector = Collector(target, specs, "123456789012", "aws", ["us-east-1"])
+    first_type = specs[0].resources[0].type
+
+    def progress(message: str) -> None:
+        # The budget runs out as soon as the first resource type is done (one worker: in order).
+        collector.deadline = 0.0
+
+    collector.progress = progress
+    inv = collector.run()
+    assert not inv.complete
+    assert {i.error_code for i in inv.issues} == {"DeadlineExceeded"}
+    assert first_type not in {i.resource_type for i in inv.issues}
+    done = [r for r in inv.resources if r.type == first_type]
+    assert done and not any(r.unreadable or r.unlisted for r in done)
+    later = [r for r in inv.resources if r.type != first_type]
+    assert later and all(r.unreadable or r.unlisted for r in later)
