@@ -122,3 +122,12 @@ def test_redact_replaces_values_but_keeps_keys() -> None:
     items = {"Params": [{"Value": "s3cret"}, {"Value": "x"}]}
     redact(items, "Params[].Value")
     assert items == {"Params": [{"Value": "<redacted>"}, {"Value": "<redacted>"}]}
+
+
+def test_issue_messages_are_one_line_and_name_html_pages() -> None:
+    from awsresp.collect import HTML_PAGE_MESSAGE, one_line
+
+    assert one_line("a\n  b\r\n\tc") == "a b c"
+    assert len(one_line("x" * 1000)) == 300
+    page = "An error occurred (500): <!doctype html>\n<html lang=en><title>500</title>"
+    assert one_line(page) == HTML_PAGE_MESSAGE

@@ -175,3 +175,22 @@ def test_service_that_stays_down_ends_as_issues_in_bounded_time(sandbox: Sandbox
     assert len(buckets) == 3 and all(r.unreadable for r in buckets)
     # IAM did not share S3's fate.
     assert not [i for i in inventory.issues if i.service == "iam"]
+
+
+def test_sandbox_names_what_moto_does_not_implement(sandbox: Sandbox) -> None:
+    """moto answers Firewall Manager with an HTML 500 page: in the sandbox that is "not
+    available" (not-enabled, not assessed), on any other endpoint a one-line error."""
+    fms = [s for s in Definitions.load().specs if s.service == "fms"]
+    for is_sandbox, kind, code in (
+        (True, IssueKind.NOT_ENABLED, "NotImplementedBySandbox"),
+        (False, IssueKind.ERROR, "500"),
+    ):
+        target = Target(
+            sandbox.session(), endpoint_url=sandbox.endpoint_url, sandbox=is_sandbox, max_attempts=1
+        )
+        inventory = Collector(target, fms, "123456789012", "aws", ["us-east-1"]).run()
+        assert inventory.issues and not inventory.complete
+        for issue in inventory.issues:
+            assert (issue.service, issue.kind, issue.error_code) == ("fms", kind, code), issue
+            assert "\n" not in issue.message and "<" not in issue.message, issue.message
+        assert all(r.unreadable for r in inventory.resources if r.type == "fms.admin")

@@ -215,6 +215,7 @@ def scan(
                 target = Target(
                     sb.session(),
                     endpoint_url=sb.endpoint_url,
+                    sandbox=True,
                     max_workers=max_workers,
                     limiter=RateLimiter(rate_limit),
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -98,6 +99,19 @@ def to_json_safe(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return value
     return value
+
+
+_HTML_PAGE = re.compile(r"<!doctype html|<html", re.IGNORECASE)
+HTML_PAGE_MESSAGE = "the endpoint answered with an HTML error page, not an AWS error"
+
+
+def one_line(text: str) -> str:
+    """An issue's message as one line of at most 300 characters, so CSV rows and syslog
+    lines stay whole; an HTML error page (moto's answer to an operation it does not
+    implement, or a proxy's) is named, not copied."""
+    if _HTML_PAGE.search(text):
+        return HTML_PAGE_MESSAGE
+    return " ".join(text.split())[:300]
 
 
 def error_code(exc: ClientError) -> str:
@@ -366,7 +380,7 @@ class Collector:
                     operation=call.operation,
                     error_code=code,
                     kind=kind,
-                    message=str(err.get("Message", ""))[:300],
+                    message=one_line(str(err.get("Message", ""))),
                     resource_type=res.type,
                     iam_action=call.iam_action,
                 )
@@ -379,7 +393,7 @@ class Collector:
                     operation=call.operation,
                     error_code=type(exc).__name__,
                     kind=IssueKind.ERROR,
-                    message=str(exc)[:300],
+                    message=one_line(str(exc)),
                     resource_type=res.type,
                     iam_action=call.iam_action,
                 )
@@ -398,12 +412,22 @@ class Collector:
             operation=operation,
             error_code=code,
             kind=classify(code),
-            message=str(exc)[:300],
+            message=one_line(str(exc)),
             resource_type=res.type,
             iam_action=_hook_action(hook, res, operation),
         )
 
     def _record(self, issue: CollectionIssue) -> None:
+        if self.target.sandbox and issue.message == HTML_PAGE_MESSAGE:
+            # moto, the sandbox's AWS, answers operations it does not implement (Firewall
+            # Manager, SSM inventory, ...) with an HTML page: in the sandbox that service is
+            # not available, so say so rather than report a server error.
+            issue = dataclasses.replace(
+                issue,
+                error_code="NotImplementedBySandbox",
+                kind=IssueKind.NOT_ENABLED,
+                message=f"the sandbox (moto) does not implement {issue.operation}: not assessed",
+            )
         with self._lock:
             self._issues.append(issue)
 

@@ -81,6 +81,8 @@ class Target:
     # Seconds after its first call when a service's further calls fail as issues: a service
     # that stays unavailable ends in bounded time, never a hang.
     service_budget: float = 1800.0
+    # The built-in sandbox (moto): operations it does not implement are "not available".
+    sandbox: bool = False
     stats: CallStats = field(default_factory=CallStats)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
