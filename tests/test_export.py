@@ -84,3 +84,29 @@ def test_ctrl_c_mid_scan_leaves_the_previous_outputs(
     assert result.exit_code == 130
     assert "previous output files were left" in result.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_matrix_table_is_services_down_layers_across() -> None:
+    from awsresp.export import MATRIX_LEGEND, matrix_table
+    from awsresp.model import Cell, CellStatus, Layer, ServiceClass
+
+    def cell(service: str, cls: ServiceClass, layer: Layer, owner: str, st: CellStatus) -> Cell:
+        return Cell("111122223333", layer, service, cls, owner, st, 0, 0, 0, 1, "", "")
+
+    infra, abstracted = ServiceClass.INFRASTRUCTURE, ServiceClass.ABSTRACTED
+    cells = [cell("ec2", infra, layer, "aws", CellStatus.INHERITED) for layer in Layer][:2]
+    cells += [cell("s3", abstracted, layer, "aws", CellStatus.INHERITED) for layer in Layer][:2]
+    cells += [
+        cell("ec2", infra, Layer.OPERATING_SYSTEM, "Acme MSP", CellStatus.GAP),
+        cell("ec2", infra, Layer.DATA, "customer", CellStatus.COVERED),
+        cell("s3", abstracted, Layer.OPERATING_SYSTEM, "aws", CellStatus.INHERITED),
+        cell("s3", abstracted, Layer.DATA, "customer", CellStatus.PARTIAL),
+        cell("s3", abstracted, Layer.IDENTITY_DIRECTORY, "shared", CellStatus.NOT_ASSESSED),
+    ]
+    text = matrix_table(cells)
+    lines = text.splitlines()
+    assert lines[0].split() == ["service", "(class)", "os", "data", "identity"]
+    assert lines[2].split() == ["ec2", "(infrastructure)", "GAP", "(Acme", "MSP)", "covered"]
+    assert lines[3].split() == ["s3", "(abstracted)", "aws", "PARTIAL", "-", "(S)"]
+    assert MATRIX_LEGEND in lines
+    assert lines[-1].startswith("physical, virtualization: AWS's for every service above")

@@ -146,7 +146,9 @@ def scan(
         bool,
         typer.Option(
             "--sandbox",
-            help="Scan the built-in sandbox account (moto on 127.0.0.1; needs awsresp[sandbox]).",
+            # "\\[" keeps rich from reading "[sandbox]" as markup.
+            help="Scan the built-in sandbox account (moto on 127.0.0.1;"
+            " needs the sandbox extra: pip install awsresp\\[sandbox]).",
         ),
     ] = False,
     service: Annotated[
