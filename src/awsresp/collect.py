@@ -257,7 +257,6 @@ class Collector:
         self.progress = progress or (lambda _msg: None)
         self._issues: list[CollectionIssue] = []
         self._lock = threading.Lock()
-        self._call_cache: dict[str, Future[Any]] = {}
         self._once_cache: dict[str, Future[Any]] = {}
         self._service_started: dict[str, float] = {}
         workers = max(1, target.max_workers)
