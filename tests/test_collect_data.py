@@ -5,22 +5,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from dataclasses import replace
 from typing import Any
 
 import boto3
 import pytest
 from botocore.parsers import ResponseParserError
-from botocore.stub import Stubber
 from moto import mock_aws
 
 from awsresp.collect import Collector
 from awsresp.model import Inventory, IssueKind, Resource
 from awsresp.session import Target
-from awsresp.specs import ServiceSpec, load_specs
+from awsresp.specs import load_specs
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+from .stubs import ACCOUNT, REGION, collect_only, stubbed
 
 
 def _collect(services: set[str], target: Target | None = None) -> tuple[Inventory, Target]:
@@ -29,26 +26,8 @@ def _collect(services: set[str], target: Target | None = None) -> tuple[Inventor
     return Collector(target, specs, ACCOUNT, "aws", [REGION]).run(), target
 
 
-def _only(target: Target, rtype: str, *details: str) -> Inventory:
-    """Collects one resource type with only the named details: a Stubber answers in the
-    order it was given, so the test keeps the collector's concurrent calls out of it."""
-    service, noun = rtype.split(".")
-    spec = next(s for s in load_specs() if s.service == service)
-    res = next(r for r in spec.resources if r.noun == noun)
-    res = replace(res, details=tuple(d for d in res.details if d.key in details))
-    one = ServiceSpec(spec.service, spec.file, spec.scope, spec.iam_prefix, (res,))
-    return Collector(target, [one], ACCOUNT, "aws", [REGION]).run()
-
-
 def _of(inv: Inventory, rtype: str) -> dict[str, Resource]:
     return {r.name: r for r in inv.resources if r.type == rtype}
-
-
-def _stubbed(target: Target, service: str) -> tuple[Any, Stubber]:
-    """A stubbed client placed where the collector looks for (service, region)."""
-    client = boto3.Session(region_name=REGION).client(service, region_name=REGION)
-    target._clients[(service, REGION)] = client
-    return client, Stubber(client)
 
 
 @mock_aws
@@ -82,7 +61,7 @@ def test_a_region_without_keys_makes_no_alias_call() -> None:
 def test_rotation_status_of_a_key_that_cannot_rotate_is_absent_not_unreadable() -> None:
     # moto answers KeyRotationEnabled false for asymmetric keys; AWS refuses the call.
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "kms")
+    _, stub = stubbed(target, "kms")
     key = "1234abcd-12ab-34cd-56ef-1234567890ab"
     arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}"
     stub.add_response("list_keys", {"Keys": [{"KeyId": key, "KeyArn": arn}], "Truncated": False})
@@ -90,7 +69,7 @@ def test_rotation_status_of_a_key_that_cannot_rotate_is_absent_not_unreadable() 
         "get_key_rotation_status", "UnsupportedOperationException", "asymmetric key"
     )
     with stub:
-        inv = _only(target, "kms.key", "RotationEnabled")
+        inv = collect_only(target, "kms.key", "RotationEnabled")
     stub.assert_no_pending_responses()
     (resource,) = inv.resources
     assert resource.config["RotationEnabled"] is None
@@ -181,7 +160,7 @@ def test_no_spec_or_hook_reads_secret_values() -> None:
 
 def test_workspaces_directories_get_their_ip_groups_only_when_they_name_some() -> None:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "workspaces")
+    _, stub = stubbed(target, "workspaces")
     stub.add_response(
         "describe_workspace_directories",
         {
@@ -196,7 +175,7 @@ def test_workspaces_directories_get_their_ip_groups_only_when_they_name_some() -
         "describe_ip_groups", {"Result": [{"groupId": "wsipg-1", "userRules": rules}]}
     )
     with stub:
-        inv = _only(target, "workspaces.directory", "IpGroups")
+        inv = collect_only(target, "workspaces.directory", "IpGroups")
     stub.assert_no_pending_responses()
     directories = _of(inv, "workspaces.directory")
     assert directories["corp"].config["IpGroups"] == [{"groupId": "wsipg-1", "userRules": rules}]
@@ -207,7 +186,7 @@ def test_workspaces_directories_get_their_ip_groups_only_when_they_name_some() -
 
 def test_client_vpn_endpoints_are_read_through_the_ec2_client() -> None:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "ec2")
+    _, stub = stubbed(target, "ec2")
     stub.add_response(
         "describe_client_vpn_endpoints",
         {
@@ -238,7 +217,7 @@ def test_client_vpn_endpoints_are_read_through_the_ec2_client() -> None:
 def test_an_answer_that_cannot_be_parsed_is_an_issue_not_a_crash() -> None:
     # What moto's server sends for an operation it lacks: an HTML page botocore cannot parse.
     target = Target(boto3.Session(region_name=REGION))
-    client, _ = _stubbed(target, "ec2")
+    client, _ = stubbed(target, "ec2")
 
     def broken(*_: Any, **__: Any) -> Any:
         raise ResponseParserError("invalid XML received")

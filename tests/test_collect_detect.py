@@ -8,17 +8,16 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from moto import mock_aws
 
 from awsresp.collect import Collector
 from awsresp.hooks import CIS_METRIC_FILTERS, cis_pattern_matches
 from awsresp.model import Inventory, Resource
 from awsresp.session import Target
-from awsresp.specs import ServiceSpec, load_specs
+from awsresp.specs import load_specs
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+from .stubs import ACCOUNT, REGION, collect_only, stubbed
+
 EU = "eu-west-1"
 
 
@@ -37,23 +36,6 @@ def _collect(
             specs.append(replace(spec, resources=kept))
     target = Target(boto3.Session(region_name=REGION))
     return Collector(target, specs, ACCOUNT, "aws", list(regions)).run()
-
-
-def _only(target: Target, rtype: str, *details: str) -> Inventory:
-    """One resource type with only the named details: a Stubber answers in order, so the
-    collector's concurrent detail calls are kept out of it."""
-    service, noun = rtype.split(".")
-    spec = next(s for s in load_specs() if s.service == service)
-    res = next(r for r in spec.resources if r.noun == noun)
-    res = replace(res, details=tuple(d for d in res.details if d.key in details))
-    one = ServiceSpec(spec.service, spec.file, spec.scope, spec.iam_prefix, (res,))
-    return Collector(target, [one], ACCOUNT, "aws", [REGION]).run()
-
-
-def _stubbed(target: Target, service: str) -> tuple[Any, Stubber]:
-    client = boto3.Session(region_name=REGION).client(service, region_name=REGION)
-    target._clients[(service, REGION)] = client
-    return client, Stubber(client)
 
 
 def _fact(inv: Inventory, rtype: str, region: str | None = None) -> Resource:
@@ -236,7 +218,7 @@ def test_config_guardduty_and_security_hub_per_region() -> None:
 
 def test_config_rule_compliance_is_flattened_across_pages() -> None:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "config")
+    _, stub = stubbed(target, "config")
     rule = {"ConfigRuleName": "restricted-ssh", "Compliance": {"ComplianceType": "NON_COMPLIANT"}}
     stub.add_response(
         "describe_compliance_by_config_rule",
@@ -247,7 +229,7 @@ def test_config_rule_compliance_is_flattened_across_pages() -> None:
         "describe_compliance_by_config_rule", {"ComplianceByConfigRules": [ok]}, {"NextToken": "t"}
     )
     with stub:
-        inv = _only(target, "config.recorder", "RuleCompliance")
+        inv = collect_only(target, "config.recorder", "RuleCompliance")
     stub.assert_no_pending_responses()
     fact = _fact(inv, "config.recorder")
     assert fact.config["RuleCompliance"] == [rule, ok]
@@ -275,7 +257,7 @@ HUB = {"HubArn": f"arn:aws:securityhub:{REGION}:{ACCOUNT}:hub/default"}
 
 def test_security_hub_standards_are_read_when_there_is_a_hub() -> None:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "securityhub")
+    _, stub = stubbed(target, "securityhub")
     stub.add_response("describe_hub", HUB)
     fsbp = f"arn:aws:securityhub:{REGION}::standards/aws-foundational-security-best-practices"
     stub.add_response(
@@ -292,7 +274,7 @@ def test_security_hub_standards_are_read_when_there_is_a_hub() -> None:
         },
     )
     with stub:
-        inv = _only(target, "securityhub.hub", "Standards")
+        inv = collect_only(target, "securityhub.hub", "Standards")
     stub.assert_no_pending_responses()
     assert _fact(inv, "securityhub.hub").config["Standards"] == [
         {"StandardsArn": fsbp, "StandardsStatus": "READY"}
@@ -301,7 +283,7 @@ def test_security_hub_standards_are_read_when_there_is_a_hub() -> None:
 
 def test_ssm_patch_compliance_is_collected() -> None:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "ssm")
+    _, stub = stubbed(target, "ssm")
     stub.add_response(
         "list_resource_compliance_summaries",
         {
@@ -317,7 +299,7 @@ def test_ssm_patch_compliance_is_collected() -> None:
         },
     )
     with stub:
-        inv = _only(target, "ssm.managed-fleet", "PatchCompliance")
+        inv = collect_only(target, "ssm.managed-fleet", "PatchCompliance")
     stub.assert_no_pending_responses()
     assert _fact(inv, "ssm.managed-fleet").config["PatchCompliance"] == [
         {
@@ -334,7 +316,7 @@ POLICY_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 
 def _fms_policies(violators: list[dict[str, Any]]) -> Resource:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "fms")
+    _, stub = stubbed(target, "fms")
     stub.add_response(
         "list_policies",
         {
@@ -361,7 +343,7 @@ def _fms_policies(violators: list[dict[str, Any]]) -> Resource:
         {"PolicyId": POLICY_ID, "MemberAccount": ACCOUNT},
     )
     with stub:
-        inv = _only(target, "fms.admin", "Policies")
+        inv = collect_only(target, "fms.admin", "Policies")
     stub.assert_no_pending_responses()
     return _fact(inv, "fms.admin")
 
@@ -392,20 +374,20 @@ def test_firewall_manager_policies_pass_and_fail() -> None:
 
 def test_firewall_manager_without_an_administrator_is_absent_not_unreadable() -> None:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "fms")
+    _, stub = stubbed(target, "fms")
     stub.add_client_error("get_admin_account", "ResourceNotFoundException", "no admin")
     with stub:
-        inv = _only(target, "fms.admin", "AdminAccount")
+        inv = collect_only(target, "fms.admin", "AdminAccount")
     fact = _fact(inv, "fms.admin")
     assert fact.config["AdminAccount"] is None and inv.complete
 
 
 def test_firewall_manager_denied_to_a_member_account_is_unknown() -> None:
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "fms")
+    _, stub = stubbed(target, "fms")
     stub.add_client_error("list_policies", "AccessDeniedException", "not the FMS admin")
     with stub:
-        inv = _only(target, "fms.admin", "Policies")
+        inv = collect_only(target, "fms.admin", "Policies")
     fact = _fact(inv, "fms.admin")
     assert fact.unreadable == frozenset({"Policies"})
     assert [i.kind.value for i in inv.issues] == ["access-denied"]
@@ -416,9 +398,9 @@ def test_firewall_manager_denied_to_a_member_account_is_unknown() -> None:
 def test_a_hook_failure_names_the_action_the_hook_declared() -> None:
     # The CIS alarm fact is a CloudWatch resource, but its failing read is CloudTrail's.
     target = Target(boto3.Session(region_name=REGION))
-    _, stub = _stubbed(target, "cloudtrail")
+    _, stub = stubbed(target, "cloudtrail")
     stub.add_client_error("describe_trails", "AccessDeniedException", "denied")
     with stub:
-        inv = _only(target, "cloudwatch.cis-alarms", "Monitoring")
+        inv = collect_only(target, "cloudwatch.cis-alarms", "Monitoring")
     (issue,) = inv.issues
     assert (issue.iam_action, issue.kind.value) == ("cloudtrail:DescribeTrails", "access-denied")

@@ -28,6 +28,7 @@ from awsresp import hooks
 from awsresp.model import CollectionIssue, Inventory, IssueKind, Resource
 from awsresp.session import Target
 from awsresp.specs import CallSpec, ResourceSpec, ServiceSpec, is_template
+from awsresp.throttle import THROTTLE_CODES
 
 GLOBAL = "global"
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -47,17 +48,8 @@ _NOT_ENABLED = {
     "AWSOrganizationsNotInUseException",
     "InvalidClientTokenId",  # what a disabled opt-in region answers
 }
-_THROTTLED = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "SlowDown",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "ProvisionedThroughputExceededException",
-}
+# Throttling that outlasted the retries; the rate limiter backs off on the same codes.
+_THROTTLED = THROTTLE_CODES
 _NETWORK_ERRORS = (
     EndpointConnectionError,
     ConnectTimeoutError,

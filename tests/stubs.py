@@ -1,0 +1,35 @@
+"""Helpers for collector tests that answer with botocore's Stubber instead of moto."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+
+from awsresp.collect import Collector
+from awsresp.model import Inventory
+from awsresp.session import Target
+from awsresp.specs import ServiceSpec, load_specs
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def collect_only(target: Target, rtype: str, *details: str) -> Inventory:
+    """Collects one resource type with only the named details: a Stubber answers in the
+    order it was given, so the test keeps the collector's concurrent calls out of it."""
+    service, noun = rtype.split(".")
+    spec = next(s for s in load_specs() if s.service == service)
+    res = next(r for r in spec.resources if r.noun == noun)
+    res = replace(res, details=tuple(d for d in res.details if d.key in details))
+    one = ServiceSpec(spec.service, spec.file, spec.scope, spec.iam_prefix, (res,))
+    return Collector(target, [one], ACCOUNT, "aws", [REGION]).run()
+
+
+def stubbed(target: Target, service: str) -> tuple[Any, Stubber]:
+    """A stubbed client placed where the collector looks for (service, REGION)."""
+    client = boto3.Session(region_name=REGION).client(service, region_name=REGION)
+    target._clients[(service, REGION)] = client
+    return client, Stubber(client)
