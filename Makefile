@@ -28,14 +28,14 @@ demo: install
 	$(BIN)/awsresp scan --sandbox --output-dir awsresp-out $(ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench deploy
+	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy
 	$(BIN)/cfn-lint deploy/template.yaml
 
 format: install
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests bench deploy
+	$(BIN)/ruff format src tests bench deploy
 
 # Regenerates the Lambda role's read-only actions in deploy/template.yaml from the specs.
 deploy-policy: install

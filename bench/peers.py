@@ -38,6 +38,20 @@ def prowler_binary() -> tuple[Path | None, str]:
     return binary, ""
 
 
+# The services both scanners read and the bench seeds, by awsresp's name and Prowler's.
+PROWLER_NAMES = {
+    "iam": "iam",
+    "s3": "s3",
+    "ec2": "ec2",
+    "kms": "kms",
+    "rds": "rds",
+    "lambda": "awslambda",
+    "secretsmanager": "secretsmanager",
+    "dynamodb": "dynamodb",
+    "cloudtrail": "cloudtrail",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=20)
@@ -51,9 +65,7 @@ def main() -> None:
     if binary is None:
         print(f"bench-peers: cannot compare with Prowler: {why}")
         return
-    from awsresp.specs import load_specs
-
-    services = [s.service for s in load_specs()]
+    services = list(PROWLER_NAMES)
     rows: dict[str, dict[str, Any]] = {}
     with Server() as server, tempfile.TemporaryDirectory(prefix="awsresp-peers-") as tmp:
         seeded, _ = seed_account(server, args.scale, args.seed, services)
@@ -62,7 +74,9 @@ def main() -> None:
 
         server.middleware.counts.clear()
         server.middleware.counting = True
-        usage, wall = _scan(server.endpoint, Path(tmp) / "out", args.workers, args.rate_limit)
+        usage, wall = _scan(
+            server.endpoint, Path(tmp) / "out", args.workers, args.rate_limit, services
+        )
         server.middleware.counting = False
         rows["awsresp"] = {**usage, "wall_s": wall, "calls": sum(server.middleware.counts.values())}
 
@@ -71,7 +85,7 @@ def main() -> None:
         env.update(SCAN_ENV)
         env["AWS_ENDPOINT_URL"] = server.endpoint
         out = Path(tmp) / "prowler"
-        cmd = [str(binary), "aws", "--service", *services, "--region", REGION]
+        cmd = [str(binary), "aws", "--service", *PROWLER_NAMES.values(), "--region", REGION]
         cmd += ["--output-formats", "csv", "--output-directory", str(out), "--no-banner"]
         server.middleware.counts.clear()
         server.middleware.counting = True

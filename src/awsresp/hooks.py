@@ -47,6 +47,9 @@ class Hook:
     fn: DetailHook
     operations: tuple[tuple[str, str], ...]
     iam_actions: tuple[str, ...]
+    # Operations the hook makes only for what an earlier read found (a detector's details,
+    # a hub's standards, a trail's status): the spec-derived minimum leaves them out.
+    conditional: tuple[tuple[str, str], ...] = ()
 
 
 # --- IAM credential report -------------------------------------------------------------
@@ -236,6 +239,7 @@ HOOKS.update(
             workspaces_directory_ip_groups,
             (("workspaces", "DescribeIpGroups"),),
             ("workspaces:DescribeIpGroups",),
+            conditional=(("workspaces", "DescribeIpGroups"),),  # only for directories naming groups
         ),
     }
 )
@@ -679,6 +683,7 @@ HOOKS.update(
                 "cloudtrail:GetTrailStatus",
                 "cloudtrail:GetEventSelectors",
             ),
+            conditional=(("cloudtrail", "GetTrailStatus"), ("cloudtrail", "GetEventSelectors")),
         ),
         "cloudwatch_cis_alarms": Hook(
             cloudwatch_cis_alarms,
@@ -696,16 +701,24 @@ HOOKS.update(
                 "logs:DescribeMetricFilters",
                 "cloudwatch:DescribeAlarms",
             ),
+            conditional=(
+                ("cloudtrail", "GetTrailStatus"),
+                ("cloudtrail", "GetEventSelectors"),
+                ("logs", "DescribeMetricFilters"),
+                ("cloudwatch", "DescribeAlarms"),
+            ),
         ),
         "guardduty_detectors": Hook(
             guardduty_detectors,
             (("guardduty", "ListDetectors"), ("guardduty", "GetDetector")),
             ("guardduty:ListDetectors", "guardduty:GetDetector"),
+            conditional=(("guardduty", "GetDetector"),),
         ),
         "securityhub_standards": Hook(
             securityhub_standards,
             (("securityhub", "DescribeHub"), ("securityhub", "GetEnabledStandards")),
             ("securityhub:DescribeHub", "securityhub:GetEnabledStandards"),
+            conditional=(("securityhub", "GetEnabledStandards"),),
         ),
         "inspector2_account_status": Hook(
             inspector2_account_status,
@@ -716,6 +729,7 @@ HOOKS.update(
             fms_policies,
             (("fms", "ListPolicies"), ("fms", "GetComplianceDetail")),
             ("fms:ListPolicies", "fms:GetComplianceDetail"),
+            conditional=(("fms", "GetComplianceDetail"),),
         ),
     }
 )

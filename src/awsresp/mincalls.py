@@ -118,6 +118,11 @@ def minimum_calls(
     return result
 
 
+def _unconditional(name: str) -> list[tuple[str, str]]:
+    hook = hooks.HOOKS[name]
+    return [op for op in hook.operations if op not in hook.conditional]
+
+
 def _key(params: Mapping[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, default=str)
 
@@ -142,7 +147,7 @@ def _type_calls(
         size = res.list.page_size
         chain += max(1, math.ceil(len(items) / size)) if size else 1
     elif res.list_hook:
-        ops = hooks.HOOKS[res.list_hook].operations
+        ops = _unconditional(res.list_hook)
         hook_ops.update((c, region, op) for c, op in ops)
         chain += len(ops)
     if res.singleton and not items:
@@ -152,8 +157,12 @@ def _type_calls(
     steps = {True: 0, False: 0}
     for detail in res.details:
         if detail.hook:
-            ops = hooks.HOOKS[detail.hook].operations
-            new = {(c, region, op) for c, op in ops} - hook_ops
+            if not items:  # the engine runs no detail hook for an empty list
+                continue
+            ops = _unconditional(detail.hook)
+            # A hook's call without parameters shares the engine's cache with a detail call.
+            asked = {(c, r, op) for c, r, op, p in seen if p == _key({})}
+            new = {(c, region, op) for c, op in ops} - hook_ops - asked
             hook_ops.update(new)
             chain += len(new)
             continue
