@@ -27,8 +27,12 @@ def seed_ec2(client: Client, scale: int, rng: random.Random, pool: Any) -> int:
         Name="bench-base", Architecture="x86_64", RootDeviceName="/dev/xvda"
     )["ImageId"]
 
+    # Each unit's choices come from its own generator, seeded before the threads start, so
+    # the account is the same for a seed whatever order the units run in.
+    seeds = [rng.random() for _ in range(scale)]
+
     def unit(i: int) -> None:
-        local = random.Random(rng.random() + i)
+        local = random.Random(seeds[i])
         vpc = ec2.create_vpc(CidrBlock=f"10.{i % 250}.0.0/16")["Vpc"]["VpcId"]
         subnets = [
             ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{i % 250}.{n}.0/24")["Subnet"]["SubnetId"]
