@@ -269,6 +269,11 @@ class Collector:
         finally:
             self._list_pool.shutdown(wait=False, cancel_futures=True)
             self._detail_pool.shutdown(wait=False, cancel_futures=True)
+            # The raw answers were only kept so no call is made twice; the resources hold
+            # what was extracted from them. Freed now, evaluation and writing reuse the
+            # memory instead of adding to the peak.
+            with self._lock:
+                self._once_cache.clear()
         return Inventory(
             account=self.account,
             partition=self.partition,
