@@ -5,12 +5,11 @@ a seed. The counts per scale unit are in each docstring; `make bench` adds them 
 
 from __future__ import annotations
 
-import io
-import json
 import random
-import zipfile
 from collections.abc import Callable
 from typing import Any
+
+from awsresp.sandbox.estate.data import LAMBDA_TRUST, zip_source
 
 Client = Callable[[str], Any]
 ACCOUNT = "123456789012"
@@ -115,30 +114,13 @@ def seed_rds(client: Client, scale: int, rng: random.Random, pool: Any) -> int:
     return scale
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return 1\n")
-    return buf.getvalue()
-
-
 def seed_lambda(client: Client, scale: int, rng: random.Random, pool: Any) -> int:
     """Per scale unit: 2 .zip functions, some on a deprecated runtime."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
     role = client("iam").create_role(
-        RoleName="bench-lambda-exec", AssumeRolePolicyDocument=json.dumps(trust)
+        RoleName="bench-lambda-exec", AssumeRolePolicyDocument=LAMBDA_TRUST
     )["Role"]["Arn"]
     lam = client("lambda")
-    code = {"ZipFile": _zip()}
+    code = {"ZipFile": zip_source("def handler(event, context):\n    return 1\n")}
     plans = [(i, rng.random()) for i in range(2 * scale)]
 
     def function(plan: tuple[int, float]) -> None:

@@ -89,16 +89,9 @@ def _seed_rds(sb: Sandbox, key_arn: str) -> None:
     )
 
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("index.py", source)
-    return buf.getvalue()
-
-
-def _seed_lambda(sb: Sandbox) -> None:
-    iam = sb.client("iam")
-    trust = {
+# The trust policy of a Lambda execution role (also used by the bench's seeders).
+LAMBDA_TRUST = json.dumps(
+    {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -108,10 +101,23 @@ def _seed_lambda(sb: Sandbox) -> None:
             }
         ],
     }
-    role = iam.create_role(RoleName="acme-lambda-exec", AssumeRolePolicyDocument=json.dumps(trust))
+)
+
+
+def zip_source(source: str) -> bytes:
+    """A .zip deployment package with `source` as index.py."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("index.py", source)
+    return buf.getvalue()
+
+
+def _seed_lambda(sb: Sandbox) -> None:
+    iam = sb.client("iam")
+    role = iam.create_role(RoleName="acme-lambda-exec", AssumeRolePolicyDocument=LAMBDA_TRUST)
     role_arn = role["Role"]["Arn"]
     lam = sb.client("lambda")
-    code = {"ZipFile": _zip("def handler(event, context):\n    return {'ok': True}\n")}
+    code = {"ZipFile": zip_source("def handler(event, context):\n    return {'ok': True}\n")}
     # A legacy report builder: deprecated runtime, a password in its environment, and a
     # function URL anyone can call.
     lam.create_function(
