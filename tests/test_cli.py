@@ -74,3 +74,24 @@ def test_controls_json_lists_every_control() -> None:
     result = run_cli(["controls", "--format", "json"])
     rows = json.loads(result.stdout)
     assert len(rows) >= 15 and all({"id", "layer"} <= set(r) for r in rows)
+
+
+def test_progress_lines_count_steps_out_of_the_total(capsys: pytest.CaptureFixture[str]) -> None:
+    from awsresp.cli import _Progress
+
+    progress = _Progress(quiet=False)  # stderr is not a terminal here: plain lines
+    with progress.running("scanning") as prog:
+        prog.set_total(2)
+        prog("iam.user global: 3")
+        prog("s3.bucket global: 1")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "awsresp: scanning",
+        "awsresp: [1/2] iam.user global: 3",
+        "awsresp: [2/2] s3.bucket global: 1",
+    ]
+    quiet = _Progress(quiet=True)
+    with quiet.running("scanning") as prog:
+        prog.set_total(1)
+        prog("iam.user global: 3")
+    assert capsys.readouterr().err == ""

@@ -56,13 +56,16 @@ def _err(message: str) -> None:
 
 
 class _Progress:
-    """Progress on stderr: a live status line on a terminal, plain lines otherwise."""
+    """Progress on stderr: a bar on a terminal, plain "[done/total] what" lines otherwise
+    (fit for cron mail and syslog). One step is one resource type listed in one region."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.done = 0
-        self._status: Any = None
+        self.total: int | None = None
+        self._bar: Any = None
+        self._task: Any = None
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -72,24 +75,48 @@ class _Progress:
             return
         if self.tty:
             from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            with Console(stderr=True).status(title) as status:
-                self._status = status
+            columns = (
+                SpinnerColumn(),
+                TextColumn(title),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+            )
+            with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+                self._bar = bar
+                self._task = bar.add_task("", total=self.total)
                 yield self
-                self._status = None
+                self._bar = None
         else:
             _err(title)
             yield self
+
+    def set_total(self, total: int) -> None:
+        with self._lock:
+            self.total = total
+            if self._bar is not None:
+                self._bar.update(self._task, total=total)
 
     def __call__(self, message: str) -> None:
         with self._lock:  # called from the collector's worker threads
             self.done += 1
             if self.quiet:
                 return
-            if self._status is not None:
-                self._status.update(f"[{self.done}] {message}")
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self.done, description=message)
             else:
-                _err(f"[{self.done}] {message}")
+                of = f"/{self.total}" if self.total else ""
+                _err(f"[{self.done}{of}] {message}")
 
 
 def _issue_summary(result: ScanResult) -> str:

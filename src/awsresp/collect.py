@@ -263,6 +263,10 @@ class Collector:
         for spec in self.specs:
             regions = [self._home_region()] if spec.scope == GLOBAL else self.regions
             jobs += [(spec, res, region) for res in spec.resources for region in regions]
+        # A progress reporter that can show a bar learns how many steps to expect.
+        set_total = getattr(self.progress, "set_total", None)
+        if callable(set_total):
+            set_total(len(jobs))
         try:
             futures = [self._list_pool.submit(self._collect_type, *job) for job in jobs]
             resources = [r for f in futures for r in f.result()]
