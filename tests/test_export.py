@@ -50,7 +50,7 @@ def test_crash_while_writing_the_set_keeps_every_previous_file(
     def crash(_result: ScanResult) -> None:
         raise RuntimeError("disk on fire")  # after every CSV file has been written
 
-    monkeypatch.setattr(export, "scan_document", crash)
+    monkeypatch.setattr(export, "iter_scan_json", crash)
     with pytest.raises(RuntimeError):
         write_files(_result(definitions, "second-scan"), tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -110,3 +110,15 @@ def test_matrix_table_is_services_down_layers_across() -> None:
     assert lines[3].split() == ["s3", "(abstracted)", "aws", "PARTIAL", "-", "(S)"]
     assert MATRIX_LEGEND in lines
     assert lines[-1].startswith("physical, virtualization: AWS's for every service above")
+
+
+def test_streamed_scan_json_is_the_scan_document(tmp_path: Path) -> None:
+    import json as _json
+
+    from awsresp.export import iter_scan_json, scan_document, write_files
+
+    result = _result(Definitions.load(), "=bucket-é")
+    text = "".join(iter_scan_json(result))
+    assert _json.loads(text) == _json.loads(_json.dumps(scan_document(result), default=str))
+    write_files(result, tmp_path)
+    assert (tmp_path / "scan.json").read_text(encoding="utf-8") == text

@@ -181,7 +181,12 @@ def resource_json(r: Resource, service_class: str) -> dict[str, Any]:
     }
 
 
-def scan_document(result: ScanResult) -> dict[str, Any]:
+# The long lists of scan.json: streamed item by item when the file is written.
+_STREAMED = ("issues", "findings", "matrix", "gaps", "resources")
+
+
+def _document_parts(result: ScanResult) -> dict[str, Any]:
+    """scan.json's fields in order; the long lists are lazy iterables."""
     inv = result.inventory
     return {
         "schema_version": SCHEMA_VERSION,
@@ -194,15 +199,42 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
         "started_at": inv.started_at,
         "finished_at": inv.finished_at,
         "summary": summary_counts(result),
-        "issues": [issue_row(i) for i in inv.issues],
-        "findings": [finding_row(f, result.scanned_at) for f in result.findings],
-        "matrix": [cell_row(c) for c in result.cells],
-        "gaps": [cell_row(c) for c in result.gaps],
-        "resources": [
+        "issues": (issue_row(i) for i in inv.issues),
+        "findings": (finding_row(f, result.scanned_at) for f in result.findings),
+        "matrix": (cell_row(c) for c in result.cells),
+        "gaps": (cell_row(c) for c in result.gaps),
+        "resources": (
             resource_json(r, cls) for r, cls in zip(inv.resources, result.classes, strict=True)
-        ],
+        ),
         "stats": {"api_calls": result.stats},
     }
+
+
+def scan_document(result: ScanResult) -> dict[str, Any]:
+    """The whole of scan.json as one value (stdout, uploads, tests)."""
+    parts = _document_parts(result)
+    return {k: list(v) if k in _STREAMED else v for k, v in parts.items()}
+
+
+def _json_item(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def iter_scan_json(result: ScanResult) -> Iterator[str]:
+    """scan.json as text chunks, one finding or resource at a time, so writing the file
+    never holds every row at once (the same JSON value as `scan_document`)."""
+    yield "{"
+    for n, (key, value) in enumerate(_document_parts(result).items()):
+        yield ("\n" if n == 0 else ",\n") + f" {_json_item(key)}: "
+        if key not in _STREAMED:
+            yield _json_item(value)
+            continue
+        empty = True
+        for item in value:
+            yield ("[\n  " if empty else ",\n  ") + _json_item(item)
+            empty = False
+        yield "[]" if empty else "\n ]"
+    yield "\n}\n"
 
 
 def summary_counts(result: ScanResult) -> dict[str, Any]:
@@ -287,8 +319,7 @@ def write_files(result: ScanResult, directory: Path, excel: bool = False) -> lis
             write_csv(fh, columns, rows)
             written.append(directory / name)
         fh = renames.enter_context(atomic_text(directory / "scan.json"))
-        json.dump(scan_document(result), fh, indent=1, ensure_ascii=False, default=str)
-        fh.write("\n")
+        fh.writelines(iter_scan_json(result))
         written.append(directory / "scan.json")
     return written
 
