@@ -78,6 +78,8 @@ def test_crafted_values_are_neutralized_and_unicode_survives(tmp_path: Path) -> 
     assert tags["=SUM"] == {"city": UNICODE}
 
     # Not a terminal: progress is plain lines on stderr, one per resource type and region.
-    progress = [line for line in result.stderr.splitlines() if re.match(r"awsresp: \[\d+\]", line)]
-    assert any(re.fullmatch(r"awsresp: \[\d+\] s3\.bucket global: 3", p) for p in progress)
+    progress = [
+        line for line in result.stderr.splitlines() if re.match(r"awsresp: \[\d+/\d+\]", line)
+    ]
+    assert any(re.fullmatch(r"awsresp: \[\d+/\d+\] s3\.bucket global: 3", p) for p in progress)
     assert "\x1b[" not in result.stderr
