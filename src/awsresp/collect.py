@@ -338,8 +338,8 @@ class Collector:
             if client.can_paginate(_snake(client, operation)):
                 paginator = client.get_paginator(_snake(client, operation))
                 config = {"PageSize": page_size} if page_size else {}
-                return list(paginator.paginate(**params, PaginationConfig=config))
-            return getattr(client, _snake(client, operation))(**params)
+                return to_json_safe(list(paginator.paginate(**params, PaginationConfig=config)))
+            return to_json_safe(getattr(client, _snake(client, operation))(**params))
 
         return self._once(key, compute)
 
@@ -537,7 +537,7 @@ class Collector:
                 value = jmespath.search(call.result, value)
             if call.transform:
                 value = hooks.TRANSFORMS[call.transform](value)
-            configs[i][key] = to_json_safe(value)
+            configs[i][key] = value  # JSON-safe already, as every cached answer
 
     def _param(self, path: str, item: Mapping[str, Any], region: str) -> Any:
         if path == "$account":
@@ -556,7 +556,9 @@ class Collector:
         scope_region: str,
         items: list[dict[str, Any]],
     ) -> list[Resource]:
-        configs = [to_json_safe(item) for item in items]
+        # Cached answers are JSON-safe already: each configuration is a shallow copy of its
+        # item and shares the nested values with the answer, so the raw data is held once.
+        configs = [dict(item) for item in items]
         unreadable: list[set[str]] = [set() for _ in items]
         first = [d for d in res.details if d.before_region]
         rest = [d for d in res.details if not d.before_region]
