@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -14,7 +16,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import REGION, SCAN_ENV, Server, _scan, run_child, seed_account
+from run import (
+    REGION,
+    SCAN_ENV,
+    Server,
+    _git_commit,
+    _scan,
+    run_child,
+    seed_account,
+    warm_up,
+)
 
 PROWLER_VENV = Path(os.environ.get("PROWLER_VENV", "/tmp/awsresp-bench-prowler"))
 
@@ -52,33 +63,75 @@ PROWLER_NAMES = {
 }
 
 
+PEERS_RESULTS = Path(__file__).resolve().parent / "peers.csv"
+PEERS_COLUMNS = [
+    "date",
+    "commit",
+    "scale",
+    "latency_ms",
+    "resources_seeded",
+    "scanner",
+    "rate_limit",
+    "wall_s",
+    "calls",
+    "calls_per_resource",
+    "cpu_s",
+    "peak_rss_mb",
+]
+
+
+def _prowler_version(binary: Path) -> str:
+    done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=False)
+    words = done.stdout.split()
+    return f"Prowler {words[-1]}" if words else "Prowler"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--rate-limit", type=float, default=None)
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="awsresp's rate cap; by default it runs twice: its default cap, and none",
+    )
+    parser.add_argument("--no-record", action="store_true", help="do not append to peers.csv")
     args = parser.parse_args()
 
     binary, why = prowler_binary()
     if binary is None:
         print(f"bench-peers: cannot compare with Prowler: {why}")
         return
+    commit = _git_commit()
+    prowler_name = _prowler_version(binary)
+    caps: list[float | None] = [None, 0.0] if args.rate_limit is None else [args.rate_limit]
     services = list(PROWLER_NAMES)
     rows: dict[str, dict[str, Any]] = {}
     with Server() as server, tempfile.TemporaryDirectory(prefix="awsresp-peers-") as tmp:
         seeded, _ = seed_account(server, args.scale, args.seed, services)
         print(f"bench-peers: seeded {seeded} resources", file=sys.stderr)
+        warm_s = warm_up(server, services, Path(tmp))
+        print(f"bench-peers: warm-up scan (not counted) {warm_s:.1f} s", file=sys.stderr)
         server.middleware.latency = args.latency_ms / 1000
 
-        server.middleware.counts.clear()
-        server.middleware.counting = True
-        usage, wall = _scan(
-            server.endpoint, Path(tmp) / "out", args.workers, args.rate_limit, services
-        )
-        server.middleware.counting = False
-        rows["awsresp"] = {**usage, "wall_s": wall, "calls": sum(server.middleware.counts.values())}
+        for cap in caps:
+            label = "default" if cap is None else ("off" if cap == 0 else f"{cap:g}/s")
+            server.middleware.counts.clear()
+            server.middleware.counting = True
+            usage, wall = _scan(
+                server.endpoint, Path(tmp) / f"awsresp-{label}" / "out", args.workers, cap, services
+            )
+            server.middleware.counting = False
+            calls = sum(server.middleware.counts.values())
+            rows[f"awsresp (cap {label})"] = {
+                **usage,
+                "wall_s": wall,
+                "calls": calls,
+                "rate_limit": label,
+            }
 
         # boto3 (and so Prowler) sends every client to AWS_ENDPOINT_URL when it is set.
         env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
@@ -93,7 +146,7 @@ def main() -> None:
         usage, wall = run_child(cmd, env, Path(tmp) / "prowler")
         server.middleware.counting = False
         calls = sum(server.middleware.counts.values())
-        rows["prowler"] = {**usage, "wall_s": wall, "calls": calls}
+        rows[prowler_name] = {**usage, "wall_s": wall, "calls": calls, "rate_limit": "none"}
         print(f"bench-peers: prowler exit {usage['rc']} after {time.monotonic() - started:.1f} s")
         if usage["rc"] not in (0, 3) or calls == 0:
             print("bench-peers: Prowler did not scan the endpoint; its last output:")
@@ -101,18 +154,48 @@ def main() -> None:
             shutil.copy(Path(tmp) / "prowler.stdout", "/tmp/awsresp-peers-prowler.stdout")
             return
 
-    print(f"{'':10} {'wall s':>8} {'calls':>7} {'calls/res':>9} {'CPU s':>7} {'RSS MB':>7}")
+    width = max(len(name) for name in rows)
+    print(f"{'':{width}} {'wall s':>8} {'calls':>7} {'calls/res':>9} {'CPU s':>7} {'RSS MB':>7}")
     for name, r in rows.items():
         print(
-            f"{name:10} {r['wall_s']:8.1f} {r['calls']:7d} {r['calls'] / seeded:9.2f}"
+            f"{name:{width}} {r['wall_s']:8.1f} {r['calls']:7d} {r['calls'] / seeded:9.2f}"
             f" {r['cpu_s']:7.1f} {r['peak_rss_mb']:7.0f}"
         )
-    a, p = rows["awsresp"], rows["prowler"]
-    print(
-        f"prowler / awsresp: wall x{p['wall_s'] / a['wall_s']:.1f},"
-        f" calls x{p['calls'] / max(1, a['calls']):.1f},"
-        f" peak RSS x{p['peak_rss_mb'] / a['peak_rss_mb']:.1f}"
-    )
+    p = rows[prowler_name]
+    for name, a in rows.items():
+        if name == prowler_name:
+            continue
+        print(
+            f"{prowler_name} / {name}: wall x{p['wall_s'] / a['wall_s']:.1f},"
+            f" calls x{p['calls'] / max(1, a['calls']):.1f},"
+            f" peak RSS x{p['peak_rss_mb'] / a['peak_rss_mb']:.1f}"
+        )
+    if args.no_record:
+        return
+    date = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    new = not PEERS_RESULTS.exists()
+    with PEERS_RESULTS.open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=PEERS_COLUMNS)
+        if new:
+            writer.writeheader()
+        for name, r in rows.items():
+            writer.writerow(
+                {
+                    "date": date,
+                    "commit": commit,
+                    "scale": args.scale,
+                    "latency_ms": args.latency_ms,
+                    "resources_seeded": seeded,
+                    "scanner": name.split(" (")[0],
+                    "rate_limit": r["rate_limit"],
+                    "wall_s": round(r["wall_s"], 1),
+                    "calls": r["calls"],
+                    "calls_per_resource": round(r["calls"] / max(1, seeded), 2),
+                    "cpu_s": round(r["cpu_s"], 1),
+                    "peak_rss_mb": round(r["peak_rss_mb"]),
+                }
+            )
+    print(f"bench-peers: appended to bench/{PEERS_RESULTS.name}", file=sys.stderr)
 
 
 if __name__ == "__main__":
