@@ -91,6 +91,12 @@ class Target:
     def client(self, service: str, region: str) -> Any:
         """One client per (service, region), built once and shared across threads."""
         key = (service, region)
+        # A built client is handed out without waiting: building one (loading a service
+        # model takes up to ~0.1 s of CPU) must not hold up calls on the others. Building
+        # stays serialized, because a boto3 session is not thread-safe.
+        existing = self._clients.get(key)
+        if existing is not None:
+            return existing
         with self._lock:
             existing = self._clients.get(key)
             if existing is not None:
