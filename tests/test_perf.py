@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
 
 from awsresp.mincalls import minimum_calls
 from awsresp.specs import load_specs
-from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, TokenBucket
+from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, FairPool, RateLimiter, TokenBucket
 
 
 class FakeClock:
@@ -135,3 +138,86 @@ def test_rate_limiter_defaults_per_service_and_an_explicit_rate_overrides() -> N
     assert RateLimiter().rate_for("iam") == DEFAULT_RATE
     assert RateLimiter().rate_for("s3") == SERVICE_RATES["s3"]
     assert RateLimiter(rate=5).rate_for("s3") == 5
+
+
+def _wait_for(futures: list[Future[Any]], clock: FakeClock | None = None) -> None:
+    """Waits for the futures, letting the fake clock run (1 s per step) if one is given."""
+    deadline = time.monotonic() + 10
+    while not all(f.done() for f in futures):
+        assert time.monotonic() < deadline, "the pool did not finish its jobs"
+        if clock is not None:
+            clock.now += 1.0
+        time.sleep(0.01)
+
+
+def test_fair_pool_serves_other_services_while_a_capped_one_waits_for_tokens() -> None:
+    # The clock stands still: each service has its burst of 2 tokens and no more.
+    clock = FakeClock()
+    limiter = RateLimiter(rate=2, clock=clock, sleep=clock.sleep)
+    pool = FairPool(2, limiter, "test")
+    done: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def job(service: str, i: int) -> int:
+        with lock:
+            done.append((service, i))
+        return i
+
+    iam = [pool.submit("iam", job, "iam", i) for i in range(6)]
+    ec2 = [pool.submit("ec2", job, "ec2", i) for i in range(2)]
+    # A first-in-first-out pool would have both workers asleep on IAM's bucket and EC2's
+    # jobs queued behind the four IAM jobs that have no token yet.
+    _wait_for(ec2)
+    assert [f.result() for f in ec2] == [0, 1]
+    assert sum(f.done() for f in iam) == 2
+    _wait_for(iam, clock)  # time passes: IAM's bucket refills and its jobs run, in order
+    assert [i for svc, i in done if svc == "iam"] == list(range(6))
+    assert limiter.waited["iam"] > 0  # --stats shows how long the cap held IAM back
+    pool.shutdown()
+
+
+def test_fair_pool_job_spends_the_token_it_was_given_on_its_first_call() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rate=3, clock=clock, sleep=clock.sleep)
+    client = _FakeClient()
+    limiter.install(client, "kms")
+    pool = FairPool(2, limiter, "test")
+    # Three jobs, one call each, a burst of 3: the pool takes a token per job and each
+    # job's call spends it, so nobody sleeps and the bucket is then empty.
+    jobs = [pool.submit("kms", client.handlers["before-send"]) for _ in range(3)]
+    _wait_for(jobs)
+    assert clock.slept == []
+    assert limiter.try_acquire("kms") > 0
+    # A job's second call (a second page, a retry) takes a token of its own: with one
+    # and a half tokens refilled, the job starts and its second call waits half a token.
+    clock.now += 0.5
+    two_calls = pool.submit("kms", lambda: [client.handlers["before-send"]() for _ in range(2)])
+    _wait_for([two_calls])
+    assert clock.slept == pytest.approx([0.5 / 3])
+    pool.shutdown()
+
+
+def test_fair_pool_passes_errors_through_and_cancels_queued_jobs_on_shutdown() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rate=1, clock=clock, sleep=clock.sleep)
+    pool = FairPool(1, limiter, "test")
+
+    def boom() -> None:
+        raise ValueError("boom")
+
+    failed = pool.submit("ec2", boom)
+    _wait_for([failed])
+    assert isinstance(failed.exception(), ValueError)
+    queued = pool.submit("ec2", lambda: None)  # the bucket is empty and the clock stopped
+    pool.shutdown(cancel_futures=True)
+    assert queued.cancelled()
+    with pytest.raises(RuntimeError):
+        pool.submit("ec2", lambda: None)
+
+
+def test_fair_pool_without_a_cap_runs_everything() -> None:
+    pool = FairPool(4, RateLimiter(rate=0), "test")
+    futures = [pool.submit(f"svc{i % 3}", lambda i=i: i * i) for i in range(30)]
+    _wait_for(futures)
+    assert [f.result() for f in futures] == [i * i for i in range(30)]
+    pool.shutdown()

@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from awsresp import hooks
 from awsresp.model import CollectionIssue, Inventory, IssueKind, Resource
 from awsresp.session import Target
 from awsresp.specs import CallSpec, ResourceSpec, ServiceSpec, is_template
-from awsresp.throttle import THROTTLE_CODES
+from awsresp.throttle import THROTTLE_CODES, FairPool
 
 GLOBAL = "global"
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -252,8 +252,10 @@ class Collector:
         self._once_cache: dict[str, Future[Any]] = {}
         self._service_started: dict[str, float] = {}
         workers = max(1, target.max_workers)
-        self._list_pool = ThreadPoolExecutor(workers, thread_name_prefix="awsresp-list")
-        self._detail_pool = ThreadPoolExecutor(workers, thread_name_prefix="awsresp-detail")
+        # Two pools, because a listing waits for its details. Both serve services in turn,
+        # so one rate-capped service does not hold every worker (throttle.FairPool).
+        self._list_pool = FairPool(workers, target.limiter, "awsresp-list")
+        self._detail_pool = FairPool(workers, target.limiter, "awsresp-detail")
 
     # -- public ---------------------------------------------------------------------------
 
@@ -268,11 +270,13 @@ class Collector:
         if callable(set_total):
             set_total(len(jobs))
         try:
-            futures = [self._list_pool.submit(self._collect_type, *job) for job in jobs]
+            futures = [
+                self._list_pool.submit(job[1].client, self._collect_type, *job) for job in jobs
+            ]
             resources = [r for f in futures for r in f.result()]
         finally:
-            self._list_pool.shutdown(wait=False, cancel_futures=True)
-            self._detail_pool.shutdown(wait=False, cancel_futures=True)
+            self._list_pool.shutdown(cancel_futures=True)
+            self._detail_pool.shutdown(cancel_futures=True)
             # The raw answers were only kept so no call is made twice; the resources hold
             # what was extracted from them. Freed now, evaluation and writing reuse the
             # memory instead of adding to the peak.
@@ -517,7 +521,7 @@ class Collector:
                     for name, path in detail.call.params.items()
                 }
                 fut = self._detail_pool.submit(
-                    self._read, spec, res, region_of(i), detail.call, params
+                    res.client, self._read, spec, res, region_of(i), detail.call, params
                 )
                 futures.append((i, detail.key, fut))
         calls = {d.key: d.call for d in details if d.call}

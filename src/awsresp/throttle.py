@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 # Error codes AWS services answer when a caller exceeds an API rate limit.
@@ -59,6 +60,18 @@ class TokenBucket:
         self._last = clock()
         self._lock = threading.Lock()
 
+    def try_acquire(self) -> float:
+        """Takes one token if there is one (returns 0.0); otherwise takes nothing and
+        returns the seconds until one is due."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return 0.0
+            return (1.0 - self._tokens) / self.rate
+
     def acquire(self) -> float:
         """Takes one token, sleeping if none is left; returns the seconds waited."""
         with self._lock:
@@ -93,6 +106,9 @@ class RateLimiter:
         self._lock = threading.Lock()
         self.waited: dict[str, float] = defaultdict(float)
         self.throttled: dict[tuple[str, str], int] = defaultdict(int)
+        # A token FairPool took for the job a thread is running: that job's first call to
+        # the service spends it instead of taking another.
+        self._prepaid = threading.local()
 
     def rate_for(self, service: str) -> float:
         if self.rate is not None:
@@ -110,15 +126,32 @@ class RateLimiter:
                 self._buckets[service] = found
             return found
 
+    def try_acquire(self, service: str) -> float:
+        """0.0 if a call to `service` may go now (a token is taken for it), else the
+        seconds until one may."""
+        bucket = self.bucket(service)
+        return 0.0 if bucket is None else bucket.try_acquire()
+
+    def prepay(self, service: str | None) -> None:
+        """The current thread holds a token for its next call to `service` (None: none)."""
+        self._prepaid.service = service
+
+    def add_wait(self, service: str, seconds: float) -> None:
+        with self._lock:
+            self.waited[service] += seconds
+
     def install(self, client: Any, service: str) -> None:
         bucket = self.bucket(service)
 
         def before_send(**_: Any) -> None:
-            if bucket is not None:
-                waited = bucket.acquire()
-                if waited:
-                    with self._lock:
-                        self.waited[service] += waited
+            if bucket is None:
+                return
+            if getattr(self._prepaid, "service", None) == service:
+                self._prepaid.service = None
+                return
+            waited = bucket.acquire()
+            if waited:
+                self.add_wait(service, waited)
 
         def needs_retry(response: Any = None, operation: Any = None, **_: Any) -> None:
             # Observes only; botocore's own retry handler decides whether to retry.
@@ -132,3 +165,117 @@ class RateLimiter:
 
         client.meta.events.register("before-send", before_send)
         client.meta.events.register("needs-retry", needs_retry)
+
+
+_Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
+
+
+class FairPool:
+    """A bounded pool of worker threads that serves per-service queues in turn.
+
+    A plain thread pool takes jobs in submission order: when hundreds of calls to one
+    rate-capped service come first, every worker ends up asleep in that service's token
+    bucket while calls to other services wait behind them, and the scan takes the sum of
+    the services' capped times instead of the longest one. Here a worker takes the next
+    job of the next service (round robin) whose bucket has a token now, takes the token
+    for it (the job's first call spends it, see RateLimiter.prepay), and sleeps only when
+    no queued service has a token. Services without a cap are always ready.
+    """
+
+    def __init__(self, workers: int, limiter: RateLimiter | None, name: str) -> None:
+        self._workers = max(1, workers)
+        self._limiter = limiter
+        self._name = name
+        self._queues: dict[str, deque[_Job]] = {}
+        self._order: deque[str] = deque()  # services with queued jobs, next in turn first
+        self._blocked_since: dict[str, float] = {}
+        self._cond = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._shutdown = False
+
+    def submit(self, service: str, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        with self._cond:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new jobs after shutdown")
+            queue = self._queues.get(service)
+            if queue is None:
+                queue = self._queues[service] = deque()
+                self._order.append(service)
+            queue.append((fut, fn, args))
+            if self._idle == 0 and len(self._threads) < self._workers:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+            self._cond.notify()
+        return fut
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        """Stops the workers once the queues are empty; never waits for running jobs."""
+        with self._cond:
+            self._shutdown = True
+            if cancel_futures:
+                for queue in self._queues.values():
+                    for fut, _fn, _args in queue:
+                        fut.cancel()
+                self._queues.clear()
+                self._order.clear()
+            self._cond.notify_all()
+
+    def _take(self) -> tuple[str, _Job] | None:
+        with self._cond:
+            while True:
+                if not self._order:
+                    if self._shutdown:
+                        return None
+                    timeout = None
+                else:
+                    timeout = None
+                    for _ in range(len(self._order)):
+                        service = self._order[0]
+                        wait = self._limiter.try_acquire(service) if self._limiter else 0.0
+                        if wait <= 0:
+                            return service, self._pop(service)
+                        self._order.rotate(-1)
+                        self._blocked_since.setdefault(service, time.monotonic())
+                        timeout = wait if timeout is None else min(timeout, wait)
+                self._idle += 1
+                self._cond.wait(timeout)
+                self._idle -= 1
+
+    def _pop(self, service: str) -> _Job:
+        queue = self._queues[service]
+        job = queue.popleft()
+        self._order.popleft()
+        if queue:
+            self._order.append(service)  # to the back: the others go first
+        else:
+            del self._queues[service]
+        blocked = self._blocked_since.pop(service, None)
+        if blocked is not None and self._limiter is not None:
+            # --stats: how long the cap held back a service that had work queued.
+            self._limiter.add_wait(service, time.monotonic() - blocked)
+        return job
+
+    def _work(self) -> None:
+        while True:
+            taken = self._take()
+            if taken is None:
+                return
+            service, (fut, fn, args) = taken
+            if not fut.set_running_or_notify_cancel():
+                continue
+            if self._limiter is not None:
+                self._limiter.prepay(service)
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # the future carries it to whoever waits
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+            finally:
+                if self._limiter is not None:
+                    self._limiter.prepay(None)
