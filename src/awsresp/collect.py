@@ -499,21 +499,13 @@ class Collector:
             # Nothing to detail; hooks would otherwise ask for the region of item 0.
             return
         futures: list[tuple[int, str, Future[Any]]] = []
-        for detail in details:
-            if detail.hook:
-                ctx = _ScanContext(self, self.account, self.partition, region_of(0))
-                try:
-                    values = hooks.HOOKS[detail.hook].fn(ctx, items)
-                except (ClientError, *_NETWORK_ERRORS) as exc:
-                    self._record(self._hook_issue(spec, res, region_of(0), detail.hook, exc))
-                    for i in range(len(items)):
-                        configs[i][detail.key] = None
-                        unreadable[i].add(detail.key)
-                    continue
-                for i, value in enumerate(values):
-                    configs[i][detail.key] = to_json_safe(value)
-                continue
-            for i, item in enumerate(items):
+        # Item by item: one item's calls follow one another, so botocore's endpoint cache
+        # (100 entries per client, keyed by parameters such as the bucket name) answers all
+        # but the first. Detail by detail, more than 100 buckets evict each other and every
+        # S3 call evaluates the whole endpoint rule set again.
+        call_details = [d for d in details if not d.hook]
+        for i, item in enumerate(items):
+            for detail in call_details:
                 if detail.unless and jmespath.search(detail.unless, item):
                     continue
                 params = {
@@ -524,6 +516,21 @@ class Collector:
                     res.client, self._read, spec, res, region_of(i), detail.call, params
                 )
                 futures.append((i, detail.key, fut))
+        # Hooks run here while the calls above are under way.
+        for detail in details:
+            if not detail.hook:
+                continue
+            ctx = _ScanContext(self, self.account, self.partition, region_of(0))
+            try:
+                values = hooks.HOOKS[detail.hook].fn(ctx, items)
+            except (ClientError, *_NETWORK_ERRORS) as exc:
+                self._record(self._hook_issue(spec, res, region_of(0), detail.hook, exc))
+                for i in range(len(items)):
+                    configs[i][detail.key] = None
+                    unreadable[i].add(detail.key)
+                continue
+            for i, value in enumerate(values):
+                configs[i][detail.key] = to_json_safe(value)
         calls = {d.key: d.call for d in details if d.call}
         for i, key, fut in futures:
             try:
