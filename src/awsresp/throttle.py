@@ -26,14 +26,25 @@ THROTTLE_CODES = frozenset(
     }
 )
 
-# Calls per second per service. AWS refills most read APIs' token buckets at 20 or more
-# calls per second per account (EC2 describe calls, IAM), so 20 leaves the rest to the
-# account's own production callers of the same APIs.
+# Calls per second per service, shared by the service's clients in every region.
+# Most AWS read APIs are throttled per account and region with token buckets refilled at
+# a few dozen calls per second (IAM's are not published); 20 per second keeps a scan to a
+# fraction of that and leaves the rest to the account's production callers.
 DEFAULT_RATE = 20.0
-# S3 serves at least 5,500 reads per second per bucket prefix; per-bucket configuration
-# reads at 100 per second over all buckets stay far below that, and 20 would make an
-# account with many buckets take (calls / 20) seconds however fast the network is.
-SERVICE_RATES = {"s3": 100.0}
+SERVICE_RATES = {
+    # EC2 refills each non-mutating API's bucket at 20 tokens per second (the documented
+    # example: DescribeHosts, 100 tokens, refilled at 20/s; "Request throttling for the
+    # Amazon EC2 API", EC2 developer guide): 10 per second is at most half of any one
+    # API's refill, even when a scan's EC2 calls all go to one API (per-snapshot reads).
+    "ec2": 10.0,
+    # S3 scales request rates per partitioned prefix (at least 5,500 GET/HEAD per second
+    # per prefix; "Best practices design patterns: optimizing Amazon S3 performance") and
+    # publishes no account-wide rate for bucket configuration reads. A scan makes about
+    # ten such reads per bucket, each bucket's once: 200 per second over all buckets is
+    # a few per cent of one prefix's rate, while 20 would make an account with 1,000
+    # buckets take over eight minutes however fast the network is.
+    "s3": 200.0,
+}
 
 
 class TokenBucket:
