@@ -14,7 +14,7 @@ import yaml
 from awsresp import rules
 from awsresp.errors import SpecError
 from awsresp.model import BUILTIN_OWNERS, Control, Layer, ServiceClass, Severity
-from awsresp.paths import mappings_dir
+from awsresp.paths import load_yaml, mappings_dir
 from awsresp.specs import ResourceSpec
 
 _CONTROL_ID = re.compile(r"^[a-z-]+\.[a-z0-9-]+\.[a-z0-9-]+$")
@@ -102,7 +102,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""

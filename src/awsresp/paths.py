@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -25,3 +28,13 @@ def collectors_dir() -> Path:
 
 def mappings_dir() -> Path:
     return _data_dir("mappings")
+
+
+# libyaml's parser where PyYAML was built with it (the PyPI wheels are): the same safe
+# loader, about ten times faster; a scan's start parses some 200 KB of specs and mappings.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load, with libyaml when available; raises yaml.YAMLError alike."""
+    return yaml.load(text, Loader=_SafeLoader)

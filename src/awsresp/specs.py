@@ -14,7 +14,7 @@ from jmespath.exceptions import JMESPathError
 
 from awsresp import hooks
 from awsresp.errors import SpecError
-from awsresp.paths import collectors_dir
+from awsresp.paths import collectors_dir, load_yaml
 
 # Parameter values starting with "$" name a scan variable instead of an item path.
 SCAN_VARIABLES = ("$account", "$region", "$partition")
@@ -262,7 +262,7 @@ def _resource(file: str, service: str, noun: str, node: Any, iam_prefix: str) ->
 def load_spec_file(path: Path) -> ServiceSpec:
     file = path.name
     try:
-        node = yaml.safe_load(path.read_text(encoding="utf-8"))
+        node = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError) as exc:
         raise SpecError(file, "", f"cannot read: {exc}") from None
     r = _Reader(file, "top level", node, {"service", "scope", "iam_prefix", "resources"})
