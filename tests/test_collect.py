@@ -12,6 +12,7 @@ from awsresp.collect import Collector, classify, redact
 from awsresp.model import IssueKind
 from awsresp.session import Target
 from awsresp.specs import load_specs
+from awsresp.throttle import RateLimiter
 
 
 def _collect(services: set[str], region: str = "us-east-1", **target_kw: Any) -> Any:
@@ -131,3 +132,47 @@ def test_issue_messages_are_one_line_and_name_html_pages() -> None:
     assert len(one_line("x" * 1000)) == 300
     page = "An error occurred (500): <!doctype html>\n<html lang=en><title>500</title>"
     assert one_line(page) == HTML_PAGE_MESSAGE
+
+
+def test_max_workers_bounds_the_calls_in_flight_across_both_pools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time
+
+    in_flight, peak = 0, 0
+    lock = threading.Lock()
+
+    def sending(**_: Any) -> None:
+        # Runs just before each request goes out; holding the thread here for a moment
+        # lets concurrent calls pile up if anything lets more than max_workers through.
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        time.sleep(0.01)
+        with lock:
+            in_flight -= 1
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        kms = boto3.client("kms", region_name="us-east-1")
+        for i in range(12):
+            s3.create_bucket(Bucket=f"bucket-{i}")
+            kms.create_key(Description=f"key-{i}")
+        real = Target.client
+
+        def client(self: Target, service: str, region: str) -> Any:
+            c = real(self, service, region)
+            if not getattr(c, "_test_counted", False):
+                c.meta.events.register("before-send", sending)
+                c._test_counted = True
+            return c
+
+        monkeypatch.setattr(Target, "client", client)
+        inv, target = _collect(
+            {"s3", "kms", "iam", "ec2"}, max_workers=3, limiter=RateLimiter(rate=0)
+        )
+    assert target.stats.total > 100  # list and detail calls of four services
+    assert 1 < peak <= 3
+    assert inv.complete
