@@ -176,3 +176,46 @@ def test_max_workers_bounds_the_calls_in_flight_across_both_pools(
     assert target.stats.total > 100  # list and detail calls of four services
     assert 1 < peak <= 3
     assert inv.complete
+
+
+def test_a_scan_evaluates_each_type_as_it_is_collected_to_the_same_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datetime as dt
+    import threading
+
+    from awsresp import mapping
+    from awsresp.scan import Definitions, evaluate, scan_account
+
+    threads: set[str] = set()
+    real = mapping.findings_for
+
+    def findings_for(*args: Any, **kwargs: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="open-bucket")
+        s3.create_bucket(Bucket="closed-bucket")
+        s3.put_public_access_block(
+            Bucket="closed-bucket",
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        boto3.client("iam", region_name="us-east-1").create_user(UserName="someone")
+        definitions = Definitions.load().select(["s3", "iam"])
+        monkeypatch.setattr(mapping, "findings_for", findings_for)
+        result = scan_account(Target(boto3.Session(region_name="us-east-1")), definitions, [])
+    # Evaluated in the listing threads, while other types were still being collected ...
+    assert threads and all(name.startswith("awsresp-list") for name in threads)
+    # ... and to exactly what evaluating the finished inventory gives.
+    now = dt.datetime.fromisoformat(result.scanned_at)
+    after = evaluate(result.inventory, definitions, now)
+    key = [(f.control.id, f.resource.id, f.status) for f in result.findings]
+    assert key == [(f.control.id, f.resource.id, f.status) for f in after.findings]
+    assert {"pass", "fail"} <= {f.status.value for f in result.findings}

@@ -238,8 +238,14 @@ class Collector:
         regions: Sequence[str],
         progress: ProgressCallback | None = None,
         deadline: float | None = None,
+        after_type: Callable[[list[Resource]], Any] | None = None,
     ) -> None:
         self.target = target
+        # Called in the worker thread with each (resource type, region)'s resources as soon
+        # as they are collected; its answers are kept in inventory order (after_type_results),
+        # so work such as evaluating controls overlaps with the calls still under way.
+        self.after_type = after_type
+        self.after_type_results: list[Any] = []
         # A time.monotonic() instant after which no new call is made (Lambda's time budget):
         # skipped calls fail as 'DeadlineExceeded', so what they would have shown is unknown.
         self.deadline = deadline
@@ -276,9 +282,12 @@ class Collector:
             set_total(len(jobs))
         try:
             futures = [
-                self._list_pool.submit(job[1].client, self._collect_type, *job) for job in jobs
+                self._list_pool.submit(job[1].client, self._collect_and_hand_on, *job)
+                for job in jobs
             ]
-            resources = [r for f in futures for r in f.result()]
+            done = [f.result() for f in futures]
+            resources = [r for built, _ in done for r in built]
+            self.after_type_results = [result for _, result in done]
         finally:
             self._list_pool.shutdown(cancel_futures=True)
             self._detail_pool.shutdown(cancel_futures=True)
@@ -445,6 +454,12 @@ class Collector:
             self._issues.append(issue)
 
     # -- one resource type in one region ----------------------------------------------
+
+    def _collect_and_hand_on(
+        self, spec: ServiceSpec, res: ResourceSpec, region: str
+    ) -> tuple[list[Resource], Any]:
+        built = self._collect_type(spec, res, region)
+        return built, (self.after_type(built) if self.after_type else None)
 
     def _collect_type(self, spec: ServiceSpec, res: ResourceSpec, region: str) -> list[Resource]:
         scope_region = GLOBAL if spec.scope == GLOBAL else region

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from awsresp import rules
 from awsresp.catalog import Catalog
@@ -41,8 +41,21 @@ def evaluate_control(
 
 def findings(inventory: Inventory, catalog: Catalog, now: dt.datetime) -> Iterator[Finding]:
     """One finding per applicable control and resource, in inventory order."""
-    by_type = controls_by_type(catalog)
-    for resource in inventory.resources:
+    return findings_for(inventory.resources, catalog, now)
+
+
+def findings_for(
+    resources: Iterable[Resource],
+    catalog: Catalog,
+    now: dt.datetime,
+    by_type: Mapping[str, list[Control]] | None = None,
+) -> Iterator[Finding]:
+    """One finding per applicable control and resource, in the order given. Each resource's
+    findings depend on that resource alone, so a scan evaluates each resource type as soon
+    as it is collected (scan.scan_account)."""
+    if by_type is None:
+        by_type = controls_by_type(catalog)
+    for resource in resources:
         controls = by_type.get(resource.type)
         if not controls:
             continue

@@ -11,7 +11,7 @@ from pathlib import Path
 from awsresp import mapping, summary
 from awsresp.catalog import Catalog, load_catalog
 from awsresp.collect import Collector, ProgressCallback
-from awsresp.model import Cell, Finding, Inventory
+from awsresp.model import Cell, Finding, Inventory, Resource
 from awsresp.session import Target, resolve_regions, whoami
 from awsresp.specs import ServiceSpec, load_specs, resource_types
 
@@ -62,10 +62,18 @@ class ScanResult:
         return self.inventory.complete
 
 
-def evaluate(inventory: Inventory, definitions: Definitions, now: dt.datetime) -> ScanResult:
-    """The pure mapping stages: inventory -> findings -> matrix."""
+def evaluate(
+    inventory: Inventory,
+    definitions: Definitions,
+    now: dt.datetime,
+    found: Sequence[Finding] | None = None,
+) -> ScanResult:
+    """The pure mapping stages: inventory -> findings -> matrix. `found`: the inventory's
+    findings when already evaluated (in inventory order), as a scan does while collecting."""
     catalog = definitions.catalog
-    found = tuple(mapping.findings(inventory, catalog, now))
+    if found is None:
+        found = tuple(mapping.findings(inventory, catalog, now))
+    found = tuple(found)
     cells = tuple(summary.matrix(inventory, found, catalog))
     classes = tuple(catalog.service_class(r.type, r.config).value for r in inventory.resources)
     return ScanResult(inventory, found, cells, now.replace(microsecond=0).isoformat(), classes)
@@ -81,6 +89,15 @@ def scan_account(
 ) -> ScanResult:
     identity = whoami(target)
     region_list = resolve_regions(target, list(regions), all_regions)
+    # The instant every control is judged at (key ages, certificate expiry): the scan's
+    # start, so findings do not depend on when in the scan a resource was read.
+    now = dt.datetime.now(dt.UTC)
+    catalog = definitions.catalog
+    by_type = mapping.controls_by_type(catalog)
+
+    def evaluate_type(resources: list[Resource]) -> list[Finding]:
+        return list(mapping.findings_for(resources, catalog, now, by_type))
+
     collector = Collector(
         target,
         definitions.specs,
@@ -89,8 +106,10 @@ def scan_account(
         region_list,
         progress=progress,
         deadline=deadline,
+        after_type=evaluate_type,
     )
     inventory = collector.run()
-    result = evaluate(inventory, definitions, dt.datetime.now(dt.UTC))
+    found = [f for per_type in collector.after_type_results for f in per_type]
+    result = evaluate(inventory, definitions, now, found)
     stats = {f"{svc}:{op}": n for (svc, op), n in sorted(target.stats.calls.items())}
     return dataclasses.replace(result, stats=stats)
