@@ -67,7 +67,8 @@ class IssueKind(enum.StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
+# slots: a scan holds thousands of resources and findings; no per-object __dict__.
+@dataclass(frozen=True, slots=True)
 class Resource:
     """One collected item. `config` is the raw configuration, JSON-safe.
 
@@ -141,7 +142,7 @@ class Control:
     account_scoped: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     control: Control
     resource: Resource
