@@ -62,19 +62,22 @@ class _Op:
     name = "DescribeInstances"
 
 
-def test_rate_limiter_caps_every_send_per_service() -> None:
+def test_rate_limiter_caps_every_send_per_service_and_region() -> None:
     clock = FakeClock()
     limiter = RateLimiter(rate=2, clock=clock, sleep=clock.sleep)
-    ec2_a, ec2_b, iam = _FakeClient(), _FakeClient(), _FakeClient()
-    limiter.install(ec2_a, "ec2")
-    limiter.install(ec2_b, "ec2")  # another region's client shares the service's bucket
-    limiter.install(iam, "iam")
+    ec2_a, ec2_b, ec2_eu, iam = _FakeClient(), _FakeClient(), _FakeClient(), _FakeClient()
+    limiter.install(ec2_a, "ec2", "us-east-1")
+    limiter.install(ec2_b, "ec2", "us-east-1")  # a second client shares the region's bucket
+    limiter.install(ec2_eu, "ec2", "eu-west-1")  # AWS throttles per region: a bucket of its own
+    limiter.install(iam, "iam", "us-east-1")
     for client in (ec2_a, ec2_b, ec2_a, ec2_b):
         client.handlers["before-send"]()
+    ec2_eu.handlers["before-send"]()
+    ec2_eu.handlers["before-send"]()
     iam.handlers["before-send"]()
     assert clock.slept == pytest.approx([0.5, 0.5])
     assert limiter.waited == pytest.approx({"ec2": 1.0})
-    assert RateLimiter(rate=0).bucket("ec2") is None
+    assert RateLimiter(rate=0).bucket("ec2", "us-east-1") is None
 
 
 def test_rate_limiter_counts_throttled_answers() -> None:
@@ -129,8 +132,11 @@ def test_latency_bound_respects_workers_chain_and_rate() -> None:
     total = found.total
     assert found.bound_seconds(0.02, workers=total) == pytest.approx(found.chain * 0.02)
     assert found.bound_seconds(0.02, workers=4) == pytest.approx(-(-total // 4) * 0.02)
+    # The cap applies per (client, region): the bucket reads all go to the s3 client in
+    # us-east-1, the account-level block to s3control.
+    assert sum(found.by_lane.values()) == total
     assert found.bound_seconds(0.02, workers=4, rate=lambda _svc: 10) == pytest.approx(
-        (found.by_service["s3"] - 10) / 10
+        (found.by_lane[("s3", "us-east-1")] - 10) / 10
     )
 
 
@@ -163,8 +169,8 @@ def test_fair_pool_serves_other_services_while_a_capped_one_waits_for_tokens() -
             done.append((service, i))
         return i
 
-    iam = [pool.submit("iam", job, "iam", i) for i in range(6)]
-    ec2 = [pool.submit("ec2", job, "ec2", i) for i in range(2)]
+    iam = [pool.submit(("iam", "us-east-1"), job, "iam", i) for i in range(6)]
+    ec2 = [pool.submit(("ec2", "us-east-1"), job, "ec2", i) for i in range(2)]
     # A first-in-first-out pool would have both workers asleep on IAM's bucket and EC2's
     # jobs queued behind the four IAM jobs that have no token yet.
     _wait_for(ec2)
@@ -180,18 +186,19 @@ def test_fair_pool_job_spends_the_token_it_was_given_on_its_first_call() -> None
     clock = FakeClock()
     limiter = RateLimiter(rate=3, clock=clock, sleep=clock.sleep)
     client = _FakeClient()
-    limiter.install(client, "kms")
+    limiter.install(client, "kms", "eu-west-1")
     pool = FairPool(2, limiter, "test")
+    lane = ("kms", "eu-west-1")
     # Three jobs, one call each, a burst of 3: the pool takes a token per job and each
     # job's call spends it, so nobody sleeps and the bucket is then empty.
-    jobs = [pool.submit("kms", client.handlers["before-send"]) for _ in range(3)]
+    jobs = [pool.submit(lane, client.handlers["before-send"]) for _ in range(3)]
     _wait_for(jobs)
     assert clock.slept == []
-    assert limiter.try_acquire("kms") > 0
+    assert limiter.try_acquire(*lane) > 0
     # A job's second call (a second page, a retry) takes a token of its own: with one
     # and a half tokens refilled, the job starts and its second call waits half a token.
     clock.now += 0.5
-    two_calls = pool.submit("kms", lambda: [client.handlers["before-send"]() for _ in range(2)])
+    two_calls = pool.submit(lane, lambda: [client.handlers["before-send"]() for _ in range(2)])
     _wait_for([two_calls])
     assert clock.slept == pytest.approx([0.5 / 3])
     pool.shutdown()
@@ -205,19 +212,19 @@ def test_fair_pool_passes_errors_through_and_cancels_queued_jobs_on_shutdown() -
     def boom() -> None:
         raise ValueError("boom")
 
-    failed = pool.submit("ec2", boom)
+    failed = pool.submit(("ec2", "us-east-1"), boom)
     _wait_for([failed])
     assert isinstance(failed.exception(), ValueError)
-    queued = pool.submit("ec2", lambda: None)  # the bucket is empty and the clock stopped
+    queued = pool.submit(("ec2", "us-east-1"), lambda: None)  # empty bucket, clock stopped
     pool.shutdown(cancel_futures=True)
     assert queued.cancelled()
     with pytest.raises(RuntimeError):
-        pool.submit("ec2", lambda: None)
+        pool.submit(("ec2", "us-east-1"), lambda: None)
 
 
 def test_fair_pool_without_a_cap_runs_everything() -> None:
     pool = FairPool(4, RateLimiter(rate=0), "test")
-    futures = [pool.submit(f"svc{i % 3}", lambda i=i: i * i) for i in range(30)]
+    futures = [pool.submit((f"svc{i % 3}", "us-east-1"), lambda i=i: i * i) for i in range(30)]
     _wait_for(futures)
     assert [f.result() for f in futures] == [i * i for i in range(30)]
     pool.shutdown()

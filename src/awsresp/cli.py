@@ -210,7 +210,8 @@ def scan(
         float | None,
         typer.Option(
             min=0,
-            help=f"At most this many API calls per second to each service (0: no cap;"
+            help=f"At most this many API calls per second to each service, in each region"
+            f" (0: no cap;"
             f" default {DEFAULT_RATE:g}, "
             + ", ".join(f"{s} {r:g}" for s, r in sorted(SERVICE_RATES.items()))
             + ").",

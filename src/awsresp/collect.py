@@ -282,7 +282,7 @@ class Collector:
             set_total(len(jobs))
         try:
             futures = [
-                self._list_pool.submit(job[1].client, self._collect_and_hand_on, *job)
+                self._list_pool.submit((job[1].client, job[2]), self._collect_and_hand_on, *job)
                 for job in jobs
             ]
             done = [f.result() for f in futures]
@@ -537,7 +537,13 @@ class Collector:
                     for name, path in detail.call.params.items()
                 }
                 fut = self._detail_pool.submit(
-                    res.client, self._read, spec, res, region_of(i), detail.call, params
+                    (res.client, region_of(i)),
+                    self._read,
+                    spec,
+                    res,
+                    region_of(i),
+                    detail.call,
+                    params,
                 )
                 futures.append((i, detail.key, fut))
         # Hooks run here while the calls above are under way.

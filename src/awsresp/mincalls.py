@@ -24,6 +24,8 @@ class MinimumCalls:
     """Calls by service and the longest chain of calls that must happen one after another."""
 
     by_service: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # The same calls by (client, region): the rate cap's lanes (throttle.Lane).
+    by_lane: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     chain: int = _IDENTITY_CALLS
 
     @property
@@ -38,8 +40,8 @@ class MinimumCalls:
         spread = math.ceil(self.total / max(1, workers)) * latency
         chained = self.chain * latency
         capped = 0.0
-        for service, n in self.by_service.items():
-            r = rate(service) if rate else 0.0
+        for (client, _region), n in self.by_lane.items():
+            r = rate(client) if rate else 0.0
             if r > 0:
                 # The cap's bucket starts full (burst = rate): the first `r` calls are free.
                 capped = max(capped, max(0.0, n - r) / r)
@@ -81,6 +83,7 @@ def minimum_calls(
     by_type = _items_by_type(resources)
     result = MinimumCalls()
     result.by_service["sts"] += _IDENTITY_CALLS
+    result.by_lane[("sts", home_region)] += _IDENTITY_CALLS
     list_items: dict[tuple[str, str, str, str], int] = defaultdict(int)
     list_page_size: dict[tuple[str, str, str, str], int | None] = {}
     list_service: dict[tuple[str, str, str, str], str] = {}
@@ -111,9 +114,11 @@ def minimum_calls(
         size = list_page_size[key]
         pages = max(1, math.ceil(count / size)) if size else 1
         result.by_service[list_service[key]] += pages
+        result.by_lane[(key[0], key[1])] += pages
     for client, region, op in hook_ops:
         if (client, region, op) not in list_ops:
             result.by_service[client] += 1
+            result.by_lane[(client, region)] += 1
     result.chain = _IDENTITY_CALLS + max(chains, default=0)
     return result
 
@@ -187,6 +192,7 @@ def _type_calls(
             if key not in seen:
                 seen.add(key)
                 calls += 1
+                result.by_lane[(res.client, call_region)] += 1
         result.by_service[spec.service] += calls
         if calls:
             steps[detail.before_region] = 1

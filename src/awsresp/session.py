@@ -119,7 +119,7 @@ class Target:
                 pin_endpoint_host(client, self.endpoint_url)
             client.meta.events.register("before-call", _start_timer)
             client.meta.events.register("after-call", self._count)
-            self.limiter.install(client, service)
+            self.limiter.install(client, service, region)
             self._clients[key] = client
             return client
 

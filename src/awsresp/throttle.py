@@ -1,4 +1,5 @@
-"""Client-side rate cap per service (token buckets) and a count of throttled answers."""
+"""Client-side rate caps per service and region (token buckets), the pool that honours
+them, and a count of throttled answers."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ THROTTLE_CODES = frozenset(
     }
 )
 
-# Calls per second per service, shared by the service's clients in every region.
+# Calls per second per service, in each region (see Lane).
 # Most AWS read APIs are throttled per account and region with token buckets refilled at
 # a few dozen calls per second (IAM's are not published); 20 per second keeps a scan to a
 # fraction of that and leaves the rest to the account's production callers.
@@ -96,8 +97,16 @@ class TokenBucket:
         return wait
 
 
+# Where a rate cap applies: a service in a region. AWS throttles most APIs per account and
+# region ("Amazon EC2 throttles EC2 API requests for each AWS account on a per-Region
+# basis"; AWS KMS quotas are "calculated independently for each Region of each AWS
+# account"), so each region of a service has its own bucket. Global services (IAM) are
+# always called in one home region and so have one.
+Lane = tuple[str, str]
+
+
 class RateLimiter:
-    """One token bucket per service, shared by that service's clients in every region.
+    """One token bucket per (service, region), shared by the threads calling it.
 
     Hooked on botocore's before-send event, so retries pass through the cap as well.
     `rate` applies to every service; None means SERVICE_RATES, else DEFAULT_RATE.
@@ -113,7 +122,7 @@ class RateLimiter:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[Lane, TokenBucket] = {}
         self._lock = threading.Lock()
         self.waited: dict[str, float] = defaultdict(float)
         self.throttled: dict[tuple[str, str], int] = defaultdict(int)
@@ -126,39 +135,40 @@ class RateLimiter:
             return self.rate
         return SERVICE_RATES.get(service, DEFAULT_RATE)
 
-    def bucket(self, service: str) -> TokenBucket | None:
+    def bucket(self, service: str, region: str = "") -> TokenBucket | None:
         rate = self.rate_for(service)
         if rate <= 0:
             return None
         with self._lock:
-            found = self._buckets.get(service)
+            found = self._buckets.get((service, region))
             if found is None:
                 found = TokenBucket(rate, clock=self._clock, sleep=self._sleep)
-                self._buckets[service] = found
+                self._buckets[(service, region)] = found
             return found
 
-    def try_acquire(self, service: str) -> float:
-        """0.0 if a call to `service` may go now (a token is taken for it), else the
-        seconds until one may."""
-        bucket = self.bucket(service)
+    def try_acquire(self, service: str, region: str = "") -> float:
+        """0.0 if a call to `service` in `region` may go now (a token is taken for it),
+        else the seconds until one may."""
+        bucket = self.bucket(service, region)
         return 0.0 if bucket is None else bucket.try_acquire()
 
-    def prepay(self, service: str | None) -> None:
-        """The current thread holds a token for its next call to `service` (None: none)."""
-        self._prepaid.service = service
+    def prepay(self, lane: Lane | None) -> None:
+        """The current thread holds a token for its next call in `lane` (None: none)."""
+        self._prepaid.lane = lane
 
     def add_wait(self, service: str, seconds: float) -> None:
         with self._lock:
             self.waited[service] += seconds
 
-    def install(self, client: Any, service: str) -> None:
-        bucket = self.bucket(service)
+    def install(self, client: Any, service: str, region: str = "") -> None:
+        bucket = self.bucket(service, region)
+        lane = (service, region)
 
         def before_send(**_: Any) -> None:
             if bucket is None:
                 return
-            if getattr(self._prepaid, "service", None) == service:
-                self._prepaid.service = None
+            if getattr(self._prepaid, "lane", None) == lane:
+                self._prepaid.lane = None
                 return
             waited = bucket.acquire()
             if waited:
@@ -188,32 +198,32 @@ class FairPool:
     rate-capped service come first, every worker ends up asleep in that service's token
     bucket while calls to other services wait behind them, and the scan takes the sum of
     the services' capped times instead of the longest one. Here a worker takes the next
-    job of the next service (round robin) whose bucket has a token now, takes the token
-    for it (the job's first call spends it, see RateLimiter.prepay), and sleeps only when
-    no queued service has a token. Services without a cap are always ready.
+    job of the next lane (service and region, round robin) whose bucket has a token now,
+    takes the token for it (the job's first call spends it, see RateLimiter.prepay), and
+    sleeps only when no queued lane has a token. Lanes without a cap are always ready.
     """
 
     def __init__(self, workers: int, limiter: RateLimiter | None, name: str) -> None:
         self._workers = max(1, workers)
         self._limiter = limiter
         self._name = name
-        self._queues: dict[str, deque[_Job]] = {}
-        self._order: deque[str] = deque()  # services with queued jobs, next in turn first
-        self._blocked_since: dict[str, float] = {}
+        self._queues: dict[Lane, deque[_Job]] = {}
+        self._order: deque[Lane] = deque()  # lanes with queued jobs, next in turn first
+        self._blocked_since: dict[Lane, float] = {}
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._idle = 0
         self._shutdown = False
 
-    def submit(self, service: str, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, lane: Lane, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         fut: Future[Any] = Future()
         with self._cond:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new jobs after shutdown")
-            queue = self._queues.get(service)
+            queue = self._queues.get(lane)
             if queue is None:
-                queue = self._queues[service] = deque()
-                self._order.append(service)
+                queue = self._queues[lane] = deque()
+                self._order.append(lane)
             queue.append((fut, fn, args))
             if self._idle == 0 and len(self._threads) < self._workers:
                 thread = threading.Thread(
@@ -236,7 +246,7 @@ class FairPool:
                 self._order.clear()
             self._cond.notify_all()
 
-    def _take(self) -> tuple[str, _Job] | None:
+    def _take(self) -> tuple[Lane, _Job] | None:
         with self._cond:
             while True:
                 if not self._order:
@@ -246,29 +256,29 @@ class FairPool:
                 else:
                     timeout = None
                     for _ in range(len(self._order)):
-                        service = self._order[0]
-                        wait = self._limiter.try_acquire(service) if self._limiter else 0.0
+                        lane = self._order[0]
+                        wait = self._limiter.try_acquire(*lane) if self._limiter else 0.0
                         if wait <= 0:
-                            return service, self._pop(service)
+                            return lane, self._pop(lane)
                         self._order.rotate(-1)
-                        self._blocked_since.setdefault(service, time.monotonic())
+                        self._blocked_since.setdefault(lane, time.monotonic())
                         timeout = wait if timeout is None else min(timeout, wait)
                 self._idle += 1
                 self._cond.wait(timeout)
                 self._idle -= 1
 
-    def _pop(self, service: str) -> _Job:
-        queue = self._queues[service]
+    def _pop(self, lane: Lane) -> _Job:
+        queue = self._queues[lane]
         job = queue.popleft()
         self._order.popleft()
         if queue:
-            self._order.append(service)  # to the back: the others go first
+            self._order.append(lane)  # to the back: the others go first
         else:
-            del self._queues[service]
-        blocked = self._blocked_since.pop(service, None)
+            del self._queues[lane]
+        blocked = self._blocked_since.pop(lane, None)
         if blocked is not None and self._limiter is not None:
             # --stats: how long the cap held back a service that had work queued.
-            self._limiter.add_wait(service, time.monotonic() - blocked)
+            self._limiter.add_wait(lane[0], time.monotonic() - blocked)
         return job
 
     def _work(self) -> None:
@@ -276,11 +286,11 @@ class FairPool:
             taken = self._take()
             if taken is None:
                 return
-            service, (fut, fn, args) = taken
+            lane, (fut, fn, args) = taken
             if not fut.set_running_or_notify_cancel():
                 continue
             if self._limiter is not None:
-                self._limiter.prepay(service)
+                self._limiter.prepay(lane)
             try:
                 result = fn(*args)
             except BaseException as exc:  # the future carries it to whoever waits
