@@ -228,3 +228,20 @@ def test_fair_pool_without_a_cap_runs_everything() -> None:
     _wait_for(futures)
     assert [f.result() for f in futures] == [i * i for i in range(30)]
     pool.shutdown()
+
+
+def test_fair_pool_grows_for_a_burst_that_arrives_while_its_threads_wait_for_tokens() -> None:
+    clock = FakeClock()  # stands still: IAM's lane never gets another token
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)  # the default caps
+    while limiter.try_acquire("iam", "us-east-1") == 0.0:
+        pass  # IAM's burst is spent; S3's (200) is not
+    pool = FairPool(4, limiter, "test")
+    waiting = pool.submit(("iam", "us-east-1"), lambda: None)
+    time.sleep(0.05)  # the pool's one thread now waits for IAM's next token
+    # Four jobs that can only finish together: the pool must run them on four threads.
+    barrier = threading.Barrier(4)
+    burst = [pool.submit(("s3", "us-east-1"), barrier.wait, 5) for _ in range(4)]
+    _wait_for(burst)
+    assert all(f.exception() is None for f in burst)
+    assert not waiting.done()
+    pool.shutdown(cancel_futures=True)

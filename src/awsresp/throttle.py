@@ -212,7 +212,8 @@ class FairPool:
         self._blocked_since: dict[Lane, float] = {}
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
-        self._idle = 0
+        self._idle = 0  # threads waiting in _take
+        self._queued = 0  # jobs not yet taken
         self._shutdown = False
 
     def submit(self, lane: Lane, fn: Callable[..., Any], *args: Any) -> Future[Any]:
@@ -225,7 +226,11 @@ class FairPool:
                 queue = self._queues[lane] = deque()
                 self._order.append(lane)
             queue.append((fut, fn, args))
-            if self._idle == 0 and len(self._threads) < self._workers:
+            self._queued += 1
+            # A thread more whenever the jobs waiting outnumber the threads waiting: a woken
+            # thread counts as waiting until it runs, so "no thread idle" would miss a burst
+            # of jobs that arrives while the threads wait for a capped lane's token.
+            if self._queued > self._idle and len(self._threads) < self._workers:
                 thread = threading.Thread(
                     target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
                 )
@@ -244,6 +249,7 @@ class FairPool:
                         fut.cancel()
                 self._queues.clear()
                 self._order.clear()
+                self._queued = 0
             self._cond.notify_all()
 
     def _take(self) -> tuple[Lane, _Job] | None:
@@ -270,6 +276,7 @@ class FairPool:
     def _pop(self, lane: Lane) -> _Job:
         queue = self._queues[lane]
         job = queue.popleft()
+        self._queued -= 1
         self._order.popleft()
         if queue:
             self._order.append(lane)  # to the back: the others go first
