@@ -106,3 +106,18 @@ def test_third_party_named_like_a_builtin_owner(tmp_path: Path) -> None:
     d = _mappings(tmp_path, {"ownership.yaml": "third_parties: [aws]\n"})
     result = run_cli(["controls", "--mappings", str(d)])
     _one_line_error(result, "invalid third party name 'aws'")
+
+
+def test_rate_limit_for_an_unknown_service() -> None:
+    result = run_cli(["scan", "-q", "--rate-limit", "ec2=50", "--rate-limit", "ecc2=5"])
+    _one_line_error(result, "--rate-limit 'ecc2=5': unknown service 'ecc2'; known: ")
+
+
+def test_rate_limit_per_service_reaches_the_limiter() -> None:
+    from awsresp.cli import _limiter
+    from awsresp.scan import Definitions
+
+    limiter = _limiter(["ec2=50", "s3=0"], Definitions.load())
+    assert limiter.rate_for("ec2") == 50
+    assert limiter.bucket("s3", "eu-west-1") is None
+    assert limiter.rate_for("iam") == 20  # the default for the others

@@ -245,3 +245,35 @@ def test_fair_pool_grows_for_a_burst_that_arrives_while_its_threads_wait_for_tok
     assert all(f.exception() is None for f in burst)
     assert not waiting.done()
     pool.shutdown(cancel_futures=True)
+
+
+def test_rate_limit_values_set_every_service_or_one() -> None:
+    from awsresp.throttle import parse_rate_limits
+
+    known = {"ec2", "s3", "iam"}
+    assert parse_rate_limits([], known) == (None, {})
+    assert parse_rate_limits(["0"], known) == (0.0, {})
+    assert parse_rate_limits(["5", "ec2=50", "s3=0"], known) == (5.0, {"ec2": 50.0, "s3": 0.0})
+    limiter = RateLimiter(None, overrides={"ec2": 50.0, "s3": 0.0})
+    assert limiter.rate_for("ec2") == 50.0
+    assert limiter.bucket("s3", "us-east-1") is None  # s3=0: no cap for S3 alone
+    assert limiter.rate_for("iam") == DEFAULT_RATE
+    assert RateLimiter(0, overrides={"kms": 3.0}).rate_for("kms") == 3.0
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        (["fast"], "expected N or SERVICE=N"),
+        (["ec2="], "expected N or SERVICE=N"),
+        (["-1"], "0 or more"),
+        (["ec2=nan"], "0 or more"),
+        (["nosuch=5"], "unknown service 'nosuch'; known: ec2, iam, s3"),
+        (["5", "6"], "given twice"),
+    ],
+)
+def test_rate_limit_values_that_are_refused(values: list[str], reason: str) -> None:
+    from awsresp.throttle import parse_rate_limits
+
+    with pytest.raises(ValueError, match=reason):
+        parse_rate_limits(values, {"ec2", "s3", "iam"})

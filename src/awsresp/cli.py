@@ -18,9 +18,10 @@ import typer
 from awsresp import __version__
 from awsresp.errors import AwsrespError
 from awsresp.export import Format, render, write_files
+from awsresp.hooks import HOOKS
 from awsresp.scan import Definitions, ScanResult, scan_account
 from awsresp.session import Target, default_endpoint, make_session
-from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter
+from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 
 
 class ExitCode(enum.IntEnum):
@@ -153,6 +154,17 @@ def _stats_lines(target: Target) -> list[str]:
     return lines
 
 
+def _limiter(values: list[str], definitions: Definitions) -> RateLimiter:
+    """The rate caps `--rate-limit` asks for; services are named as botocore clients."""
+    clients = {"sts"} | {res.client for spec in definitions.specs for res in spec.resources}
+    clients |= {client for hook in HOOKS.values() for client, _op in hook.operations}
+    try:
+        every, overrides = parse_rate_limits(values, clients)
+    except ValueError as exc:
+        raise AwsrespError(str(exc)) from None
+    return RateLimiter(every, overrides=overrides)
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def scan(
     profile: Annotated[
@@ -207,12 +219,12 @@ def scan(
     ] = False,
     max_workers: Annotated[int, typer.Option(min=1, max=128, help="Concurrent API calls.")] = 16,
     rate_limit: Annotated[
-        float | None,
+        list[str] | None,
         typer.Option(
-            min=0,
-            help=f"At most this many API calls per second to each service, in each region"
-            f" (0: no cap;"
-            f" default {DEFAULT_RATE:g}, "
+            metavar="N|SERVICE=N",
+            help="At most N API calls per second to each service in each region, or to one"
+            " service with SERVICE=N (repeatable; 0: no cap; default"
+            f" {DEFAULT_RATE:g}, "
             + ", ".join(f"{s} {r:g}" for s, r in sorted(SERVICE_RATES.items()))
             + ").",
             show_default=False,
@@ -234,7 +246,9 @@ def scan(
     """Scan an account: collect, map to layers and owners, build the matrix and its gaps."""
     progress = _Progress(quiet)
     try:
-        definitions = Definitions.load(mappings).select(service or [])
+        every_service = Definitions.load(mappings)
+        definitions = every_service.select(service or [])
+        limiter = _limiter(rate_limit or [], every_service)
         with contextlib.ExitStack() as stack:
             if sandbox:
                 from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
@@ -247,7 +261,7 @@ def scan(
                     endpoint_url=sb.endpoint_url,
                     sandbox=True,
                     max_workers=max_workers,
-                    limiter=RateLimiter(rate_limit),
+                    limiter=limiter,
                 )
                 regions = region or list(SANDBOX_REGIONS)
             else:
@@ -256,7 +270,7 @@ def scan(
                     session,
                     endpoint_url=default_endpoint(endpoint_url),
                     max_workers=max_workers,
-                    limiter=RateLimiter(rate_limit),
+                    limiter=limiter,
                 )
                 regions = region or []
             with progress.running("scanning") as prog:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -105,6 +105,37 @@ class TokenBucket:
 Lane = tuple[str, str]
 
 
+def parse_rate_limits(
+    values: Sequence[str], services: Iterable[str]
+) -> tuple[float | None, dict[str, float]]:
+    """`--rate-limit` values: `N` caps every service, `SERVICE=N` one service (repeatable);
+    0 turns a cap off. Returns (the rate for every service or None, per-service rates).
+    Raises ValueError with a one-line reason."""
+    known = set(services)
+    every: float | None = None
+    overrides: dict[str, float] = {}
+    for value in values:
+        name, sep, number = value.rpartition("=")
+        try:
+            rate = float(number)
+        except ValueError:
+            raise ValueError(f"--rate-limit {value!r}: expected N or SERVICE=N") from None
+        if not rate >= 0 or rate == float("inf"):
+            raise ValueError(f"--rate-limit {value!r}: the rate must be 0 or more calls/s")
+        if not sep:
+            if every is not None:
+                raise ValueError("--rate-limit N is given twice; use SERVICE=N for one service")
+            every = rate
+        elif name not in known:
+            raise ValueError(
+                f"--rate-limit {value!r}: unknown service {name!r};"
+                f" known: {', '.join(sorted(known))}"
+            )
+        else:
+            overrides[name] = rate
+    return every, overrides
+
+
 class RateLimiter:
     """One token bucket per (service, region), shared by the threads calling it.
 
@@ -118,8 +149,11 @@ class RateLimiter:
         rate: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        overrides: Mapping[str, float] | None = None,
     ) -> None:
         self.rate = rate
+        # Per-service rates (`--rate-limit ec2=50`), ahead of `rate` and the defaults.
+        self.overrides = dict(overrides or {})
         self._clock = clock
         self._sleep = sleep
         self._buckets: dict[Lane, TokenBucket] = {}
@@ -131,6 +165,8 @@ class RateLimiter:
         self._prepaid = threading.local()
 
     def rate_for(self, service: str) -> float:
+        if service in self.overrides:
+            return self.overrides[service]
         if self.rate is not None:
             return self.rate
         return SERVICE_RATES.get(service, DEFAULT_RATE)
