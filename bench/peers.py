@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import os
 import shutil
@@ -22,6 +21,7 @@ from run import (
     Server,
     _git_commit,
     _scan,
+    record,
     run_child,
     seed_account,
     warm_up,
@@ -119,13 +119,15 @@ def main() -> None:
 
         for cap in caps:
             label = "default" if cap is None else ("off" if cap == 0 else f"{cap:g}/s")
-            server.middleware.counts.clear()
-            server.middleware.counting = True
-            usage, wall = _scan(
-                server.endpoint, Path(tmp) / f"awsresp-{label}" / "out", args.workers, cap, services
-            )
-            server.middleware.counting = False
-            calls = sum(server.middleware.counts.values())
+            with server.middleware.counted() as counted:
+                usage, wall = _scan(
+                    server.endpoint,
+                    Path(tmp) / f"awsresp-{label}" / "out",
+                    args.workers,
+                    cap,
+                    services,
+                )
+            calls = sum(counted.values())
             rows[f"awsresp (cap {label})"] = {
                 **usage,
                 "wall_s": wall,
@@ -140,12 +142,10 @@ def main() -> None:
         out = Path(tmp) / "prowler"
         cmd = [str(binary), "aws", "--service", *PROWLER_NAMES.values(), "--region", REGION]
         cmd += ["--output-formats", "csv", "--output-directory", str(out), "--no-banner"]
-        server.middleware.counts.clear()
-        server.middleware.counting = True
         started = time.monotonic()
-        usage, wall = run_child(cmd, env, Path(tmp) / "prowler")
-        server.middleware.counting = False
-        calls = sum(server.middleware.counts.values())
+        with server.middleware.counted() as counted:
+            usage, wall = run_child(cmd, env, Path(tmp) / "prowler")
+        calls = sum(counted.values())
         rows[prowler_name] = {**usage, "wall_s": wall, "calls": calls, "rate_limit": "none"}
         print(f"bench-peers: prowler exit {usage['rc']} after {time.monotonic() - started:.1f} s")
         if usage["rc"] not in (0, 3) or calls == 0:
@@ -173,28 +173,27 @@ def main() -> None:
     if args.no_record:
         return
     date = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    new = not PEERS_RESULTS.exists()
-    with PEERS_RESULTS.open("a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=PEERS_COLUMNS)
-        if new:
-            writer.writeheader()
-        for name, r in rows.items():
-            writer.writerow(
-                {
-                    "date": date,
-                    "commit": commit,
-                    "scale": args.scale,
-                    "latency_ms": args.latency_ms,
-                    "resources_seeded": seeded,
-                    "scanner": name.split(" (")[0],
-                    "rate_limit": r["rate_limit"],
-                    "wall_s": round(r["wall_s"], 1),
-                    "calls": r["calls"],
-                    "calls_per_resource": round(r["calls"] / max(1, seeded), 2),
-                    "cpu_s": round(r["cpu_s"], 1),
-                    "peak_rss_mb": round(r["peak_rss_mb"]),
-                }
-            )
+    record(
+        PEERS_RESULTS,
+        PEERS_COLUMNS,
+        (
+            {
+                "date": date,
+                "commit": commit,
+                "scale": args.scale,
+                "latency_ms": args.latency_ms,
+                "resources_seeded": seeded,
+                "scanner": name.split(" (")[0],
+                "rate_limit": r["rate_limit"],
+                "wall_s": round(r["wall_s"], 1),
+                "calls": r["calls"],
+                "calls_per_resource": round(r["calls"] / max(1, seeded), 2),
+                "cpu_s": round(r["cpu_s"], 1),
+                "peak_rss_mb": round(r["peak_rss_mb"]),
+            }
+            for name, r in rows.items()
+        ),
+    )
     print(f"bench-peers: appended to bench/{PEERS_RESULTS.name}", file=sys.stderr)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -16,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,16 @@ class LatencyCounter:
         self.counting = False
         self.counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def counted(self) -> Iterator[Counter[tuple[str, str]]]:
+        """Counts the requests made inside the block, from zero; yields the counter."""
+        self.counts.clear()
+        self.counting = True
+        try:
+            yield self.counts
+        finally:
+            self.counting = False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if self.counting and not environ.get("PATH_INFO", "").startswith("/moto-api"):
@@ -459,18 +470,16 @@ def main() -> None:
         warm_s = warm_up(server, services, Path(tmp))
         print(f"bench: warm-up scan (not counted) {warm_s:.1f} s", file=sys.stderr)
         server.middleware.latency = args.latency_ms / 1000
-        server.middleware.counting = True
         out_dir = Path(tmp) / "out"
-        # moto serves in this process: its CPU time shows when the server, not the
-        # scanner, is what limits the wall time.
-        server_cpu = time.process_time()
-        usage, wall = _scan(server.endpoint, out_dir, args.workers, args.rate_limit, services)
-        server_cpu = time.process_time() - server_cpu
-        server.middleware.counting = False
+        with server.middleware.counted() as counted:
+            # moto serves in this process: its CPU time shows when the server, not the
+            # scanner, is what limits the wall time.
+            server_cpu = time.process_time()
+            usage, wall = _scan(server.endpoint, out_dir, args.workers, args.rate_limit, services)
+            server_cpu = time.process_time() - server_cpu
         doc = json.loads((out_dir / "scan.json").read_text())
 
     resources = [r for r in doc["resources"] if not r["unlisted"]]
-    counted = server.middleware.counts
     calls = sum(counted.values())
     minimum = minimum_calls(specs, doc["resources"], [REGION], account=doc["account"])
     latency = args.latency_ms / 1000
@@ -518,28 +527,28 @@ def main() -> None:
     print("Result:")
     print(_table((k, v) for k, v in row.items()))
     if not args.no_record:
-        record(row)
+        record(RESULTS, COLUMNS, [row])
         print(f"bench: appended to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
 
 
-def record(row: dict[str, Any]) -> None:
-    """Appends a row; a file written with fewer columns is rewritten with the new header
-    first (its rows keep their values, the new columns stay empty)."""
-    if RESULTS.exists():
-        with RESULTS.open(newline="", encoding="utf-8") as fh:
+def record(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Appends rows to a results file. A file written with other columns is first rewritten
+    with the new header (its rows keep their values; new columns stay empty)."""
+    if path.exists():
+        with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
-            if reader.fieldnames != COLUMNS:
-                rows = list(reader)
-                with RESULTS.open("w", newline="", encoding="utf-8") as out:
-                    writer = csv.DictWriter(out, fieldnames=COLUMNS, restval="")
-                    writer.writeheader()
-                    writer.writerows(rows)
-    new = not RESULTS.exists()
-    with RESULTS.open("a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            old_columns, old_rows = reader.fieldnames, list(reader)
+        if old_columns != columns:
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+                writer.writeheader()
+                writer.writerows(old_rows)
+    new = not path.exists()
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
         if new:
             writer.writeheader()
-        writer.writerow(row)
+        writer.writerows(rows)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ def test_rate_limiter_caps_every_send_per_service_and_region() -> None:
 def test_rate_limiter_counts_throttled_answers() -> None:
     limiter = RateLimiter(rate=0)
     client = _FakeClient()
-    limiter.install(client, "ec2")
+    limiter.install(client, "ec2", "us-east-1")
     client.handlers["before-send"]()
     retry = client.handlers["needs-retry"]
     retry(response=(None, {"Error": {"Code": "RequestLimitExceeded"}}), operation=_Op())

@@ -71,9 +71,7 @@ def evaluate(
     """The pure mapping stages: inventory -> findings -> matrix. `found`: the inventory's
     findings when already evaluated (in inventory order), as a scan does while collecting."""
     catalog = definitions.catalog
-    if found is None:
-        found = tuple(mapping.findings(inventory, catalog, now))
-    found = tuple(found)
+    found = tuple(mapping.findings(inventory, catalog, now) if found is None else found)
     cells = tuple(summary.matrix(inventory, found, catalog))
     classes = tuple(catalog.service_class(r.type, r.config).value for r in inventory.resources)
     return ScanResult(inventory, found, cells, now.replace(microsecond=0).isoformat(), classes)

@@ -72,13 +72,17 @@ class TokenBucket:
         self._last = clock()
         self._lock = threading.Lock()
 
+    def _refill(self) -> None:
+        """Adds the tokens due since the last call, up to the burst (caller holds the lock)."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+
     def try_acquire(self) -> float:
         """Takes one token if there is one (returns 0.0); otherwise takes nothing and
         returns the seconds until one is due."""
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
+            self._refill()
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
                 return 0.0
@@ -87,9 +91,7 @@ class TokenBucket:
     def acquire(self) -> float:
         """Takes one token, sleeping if none is left; returns the seconds waited."""
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
+            self._refill()
             self._tokens -= 1.0
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
         if wait > 0:
@@ -140,7 +142,8 @@ class RateLimiter:
     """One token bucket per (service, region), shared by the threads calling it.
 
     Hooked on botocore's before-send event, so retries pass through the cap as well.
-    `rate` applies to every service; None means SERVICE_RATES, else DEFAULT_RATE.
+    A service's rate is its entry in `overrides`, else `rate` for every service, else
+    SERVICE_RATES, else DEFAULT_RATE.
     A rate of 0 or less turns the cap off (throttled answers are still counted).
     """
 
@@ -171,7 +174,7 @@ class RateLimiter:
             return self.rate
         return SERVICE_RATES.get(service, DEFAULT_RATE)
 
-    def bucket(self, service: str, region: str = "") -> TokenBucket | None:
+    def bucket(self, service: str, region: str) -> TokenBucket | None:
         rate = self.rate_for(service)
         if rate <= 0:
             return None
@@ -182,7 +185,7 @@ class RateLimiter:
                 self._buckets[(service, region)] = found
             return found
 
-    def try_acquire(self, service: str, region: str = "") -> float:
+    def try_acquire(self, service: str, region: str) -> float:
         """0.0 if a call to `service` in `region` may go now (a token is taken for it),
         else the seconds until one may."""
         bucket = self.bucket(service, region)
@@ -196,7 +199,7 @@ class RateLimiter:
         with self._lock:
             self.waited[service] += seconds
 
-    def install(self, client: Any, service: str, region: str = "") -> None:
+    def install(self, client: Any, service: str, region: str) -> None:
         bucket = self.bucket(service, region)
         lane = (service, region)
 
