@@ -75,6 +75,7 @@ PEERS_COLUMNS = [
     "wall_s",
     "calls",
     "calls_per_resource",
+    "connections",
     "cpu_s",
     "peak_rss_mb",
 ]
@@ -132,6 +133,7 @@ def main() -> None:
                 **usage,
                 "wall_s": wall,
                 "calls": calls,
+                "connections": len(server.middleware.connections),
                 "rate_limit": label,
             }
 
@@ -146,7 +148,13 @@ def main() -> None:
         with server.middleware.counted() as counted:
             usage, wall = run_child(cmd, env, Path(tmp) / "prowler")
         calls = sum(counted.values())
-        rows[prowler_name] = {**usage, "wall_s": wall, "calls": calls, "rate_limit": "none"}
+        rows[prowler_name] = {
+            **usage,
+            "wall_s": wall,
+            "calls": calls,
+            "connections": len(server.middleware.connections),
+            "rate_limit": "none",
+        }
         print(f"bench-peers: prowler exit {usage['rc']} after {time.monotonic() - started:.1f} s")
         if usage["rc"] not in (0, 3) or calls == 0:
             print("bench-peers: Prowler did not scan the endpoint; its last output:")
@@ -188,6 +196,7 @@ def main() -> None:
                 "wall_s": round(r["wall_s"], 1),
                 "calls": r["calls"],
                 "calls_per_resource": round(r["calls"] / max(1, seeded), 2),
+                "connections": r["connections"],
                 "cpu_s": round(r["cpu_s"], 1),
                 "peak_rss_mb": round(r["peak_rss_mb"]),
             }

@@ -8,14 +8,16 @@ import csv
 import datetime as dt
 import io
 import json
-import logging
 import os
 import random
+import socketserver
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import wsgiref.handlers
+import wsgiref.simple_server
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,7 @@ COLUMNS = [
     "rate_limit",
     "resources",
     "calls",
+    "connections",
     "min_calls",
     "calls_per_resource",
     "calls_over_min",
@@ -62,19 +65,23 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
 class LatencyCounter:
-    """WSGI middleware: sleeps `latency` seconds per request and counts (service, operation)."""
+    """WSGI middleware: answers each request `latency` seconds after it arrived, and counts
+    requests by (service, operation) and the client connections they came on."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.latency = 0.0
         self.counting = False
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.connections: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def counted(self) -> Iterator[Counter[tuple[str, str]]]:
-        """Counts the requests made inside the block, from zero; yields the counter."""
+        """Counts the requests made inside the block, from zero; yields the counter.
+        `connections` then holds the client connections (address, port) they came on."""
         self.counts.clear()
+        self.connections.clear()
         self.counting = True
         try:
             yield self.counts
@@ -82,13 +89,26 @@ class LatencyCounter:
             self.counting = False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        # Read the whole request body first: on a kept-alive connection, a body left
+        # partly unread would be taken for the start of the next request.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length) if length else b"")
         if self.counting and not environ.get("PATH_INFO", "").startswith("/moto-api"):
             key = self._classify(environ)
+            connection = (environ.get("REMOTE_ADDR", ""), environ.get("REMOTE_PORT", ""))
             with self._lock:
                 self.counts[key] += 1
+                self.connections.add(connection)
+        # The latency is the request's round trip: moto's own work counts toward it, as
+        # AWS's does toward a real round trip, and the answer leaves `latency` seconds after
+        # the request arrived (or when moto is done, if moto takes longer). The body is
+        # answered in one piece, so it always has a length (a kept-alive connection needs
+        # one to tell where the next answer starts).
+        arrived = environ.get("bench.arrived", time.monotonic())
+        body = b"".join(self.app(environ, start_response))
         if self.latency:
-            time.sleep(self.latency)
-        return self.app(environ, start_response)
+            time.sleep(max(0.0, arrived + self.latency - time.monotonic()))
+        return [body]
 
     @staticmethod
     def _classify(environ: dict[str, Any]) -> tuple[str, str]:
@@ -105,9 +125,7 @@ class LatencyCounter:
         if "Action" in query:
             return service, query["Action"][0]
         if environ.get("REQUEST_METHOD") == "POST" and "form" in environ.get("CONTENT_TYPE", ""):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
-            environ["wsgi.input"] = io.BytesIO(body)
+            body = environ["wsgi.input"].getvalue()  # read in full by __call__
             form = parse_qs(body.decode("utf-8", "replace"))
             if "Action" in form:
                 return service, form["Action"][0]
@@ -146,18 +164,82 @@ def _dispatcher() -> Any:
     return Dispatcher()
 
 
-class Server:
-    def __init__(self) -> None:
-        from moto.server import MotoRequestHandler
-        from werkzeug.serving import make_server
+class _KeepAliveWSGIHandler(wsgiref.simple_server.WSGIRequestHandler):
+    """Serves a connection's requests one after another (HTTP/1.1 keep-alive), each on the
+    connection's own thread, through wsgiref (see `Server`)."""
 
-        # moto answers operations it lacks with HTTP 500 and werkzeug logs each with a
-        # traceback; the bench counts requests itself, so the log is noise.
-        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-        self.middleware = LatencyCounter(_dispatcher())
-        self._server = make_server(
-            "127.0.0.1", 0, self.middleware, threaded=True, request_handler=MotoRequestHandler
+    protocol_version = "HTTP/1.1"
+    # An answer goes out in one write, with Nagle's algorithm off: small writes on a
+    # kept-alive connection would otherwise wait for the client's delayed ACK (~40 ms).
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        self.arrived = time.monotonic()  # the round trip's start (see LatencyCounter)
+        if not self.raw_requestline or len(self.raw_requestline) > 65536:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        handler = _ServerHandler(
+            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
         )
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+        self.wfile.flush()
+
+    def get_environ(self) -> dict[str, Any]:
+        environ = super().get_environ()
+        environ["REMOTE_PORT"] = str(self.client_address[1])
+        environ["bench.arrived"] = self.arrived
+        return environ
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+class _ServerHandler(wsgiref.simple_server.ServerHandler):
+    http_version = "1.1"
+
+    def log_exception(self, exc_info: Any) -> None:
+        # moto raises on some operations it lacks; wsgiref answers HTTP 500 (as werkzeug
+        # did) and would print each traceback. The bench counts requests itself.
+        pass
+
+    def close(self) -> None:
+        # wsgiref's ServerHandler logs every request; the bench counts them itself.
+        wsgiref.handlers.SimpleHandler.close(self)
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
+    daemon_threads = True
+
+
+class Server:
+    """moto's server on 127.0.0.1, behind the latency middleware, keeping connections alive.
+
+    moto's own server is werkzeug's development server, which answers every request with
+    `Connection: close` (Python's http.server cannot skip a request body the application
+    left unread). Each API call would then open a TCP connection and close it again: a
+    connect, a new socket and a teardown in the scanner and a new thread in the server, per
+    call, none of which happens against AWS, where botocore keeps its pooled HTTPS
+    connections alive. Here the same moto application is served by the standard library's
+    wsgiref on a thread per connection, with HTTP/1.1 keep-alive: the latency middleware
+    reads every request body in full, so the next request line is where http.server
+    looks for it.
+    """
+
+    def __init__(self) -> None:
+        self.middleware = LatencyCounter(_dispatcher())
+        self._server = _ThreadingWSGIServer(("127.0.0.1", 0), _KeepAliveWSGIHandler)
+        self._server.set_app(self.middleware)
         host, port = self._server.server_address[:2]
         self.endpoint = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -169,6 +251,7 @@ class Server:
     def __exit__(self, *_: object) -> None:
         self._server.shutdown()
         self._thread.join()
+        self._server.server_close()
 
     def post(self, path: str) -> None:
         import urllib.request
@@ -502,6 +585,7 @@ def main() -> None:
         "rate_limit": "default" if args.rate_limit is None else args.rate_limit,
         "resources": len(resources),
         "calls": calls,
+        "connections": len(server.middleware.connections),
         "min_calls": minimum.total,
         "calls_per_resource": round(calls / max(1, len(resources)), 2),
         "calls_over_min": round(calls / max(1, minimum.total), 3),
