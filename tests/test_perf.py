@@ -1,4 +1,5 @@
-"""The per-service rate cap and the spec-derived minimum number of API calls."""
+"""The per-service rate cap, the bound on requests in flight and the spec-derived minimum
+number of API calls."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import pytest
 
 from awsresp.mincalls import minimum_calls
 from awsresp.specs import load_specs
-from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, FairPool, RateLimiter, TokenBucket
+from awsresp.throttle import (
+    DEFAULT_RATE,
+    SERVICE_RATES,
+    FairPool,
+    InFlight,
+    RateLimiter,
+    TokenBucket,
+)
 
 
 class FakeClock:
@@ -277,3 +285,88 @@ def test_rate_limit_values_that_are_refused(values: list[str], reason: str) -> N
 
     with pytest.raises(ValueError, match=reason):
         parse_rate_limits(values, {"ec2", "s3", "iam"})
+
+
+def _finishes(fn: Any, timeout: float = 20.0) -> list[str]:
+    """Runs fn in a thread; returns what it recorded, or fails if it does not finish."""
+    outcomes: list[str] = []
+    thread = threading.Thread(target=fn, args=(outcomes,), daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"still waiting for a request slot after {outcomes}"
+    return outcomes
+
+
+def test_in_flight_gives_the_slot_back_after_answers_errors_and_failed_connections() -> None:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError, EndpointConnectionError
+    from moto import mock_aws
+
+    # One slot: any call that kept it (an error answer, or no answer at all) would leave
+    # the next call waiting forever.
+    in_flight = InFlight(1)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        in_flight.install(s3)
+        s3.create_bucket(Bucket="no-policy")
+
+        def answers(out: list[str]) -> None:
+            for _ in range(3):
+                try:
+                    s3.get_bucket_policy(Bucket="no-policy")
+                except ClientError as exc:
+                    out.append(exc.response["Error"]["Code"])
+                out.append(str(len(s3.list_buckets()["Buckets"])))
+
+        assert _finishes(answers) == ["NoSuchBucketPolicy", "1"] * 3
+
+    # Nothing listens on 127.0.0.1:9: every attempt fails to connect, and is retried.
+    nowhere = boto3.client(
+        "sts",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="AKIAEXAMPLE",
+        aws_secret_access_key="not-a-secret",
+        config=Config(connect_timeout=1, retries={"mode": "standard", "total_max_attempts": 2}),
+    )
+    in_flight.install(nowhere)
+
+    def failed_connections(out: list[str]) -> None:
+        for _ in range(2):
+            try:
+                nowhere.get_caller_identity()
+            except EndpointConnectionError:
+                out.append("no connection")
+
+    assert _finishes(failed_connections) == ["no connection"] * 2
+
+
+def test_in_flight_bounds_requests_on_the_wire_across_threads() -> None:
+    import boto3
+    from moto import mock_aws
+
+    in_flight = InFlight(2)
+    on_wire, peak = 0, 0
+    lock = threading.Lock()
+
+    def sending(**_: Any) -> None:
+        # Registered after the slot is taken: holds the request "on the wire" a moment.
+        nonlocal on_wire, peak
+        with lock:
+            on_wire += 1
+            peak = max(peak, on_wire)
+        time.sleep(0.02)
+        with lock:
+            on_wire -= 1
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        in_flight.install(s3)
+        s3.meta.events.register("before-send", sending)
+        threads = [threading.Thread(target=s3.list_buckets) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert peak == 2

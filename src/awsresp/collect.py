@@ -154,8 +154,7 @@ class _ScanContext:
         self.collector.check_deadline(operation)
         self.collector._within_budget(service, operation)
         client = self.collector.target.client(service, self.region)
-        with self.collector._in_flight:
-            return dict(getattr(client, _snake(client, operation))(**params))
+        return dict(getattr(client, _snake(client, operation))(**params))
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
         return self.collector._once(key, compute)
@@ -258,11 +257,11 @@ class Collector:
         self._lock = threading.Lock()
         self._once_cache: dict[str, Future[Any]] = {}
         self._service_started: dict[str, float] = {}
+        # At most max_workers requests are on the wire at once, whichever pool's thread (or
+        # hook) makes them (the target's clients hold a slot per request: throttle.InFlight);
+        # each pool has that many threads, so threads building, signing or parsing a call
+        # do not leave slots idle.
         workers = max(1, target.max_workers)
-        # At most `workers` API operations in flight at once, whichever pool's thread (or
-        # hook) makes them: --max-workers means concurrent calls, as the latency bound in
-        # `make bench` assumes.
-        self._in_flight = threading.BoundedSemaphore(workers)
         # Two pools, because a listing waits for its details. Both serve services in turn,
         # so one rate-capped service does not hold every worker (throttle.FairPool).
         self._list_pool = FairPool(workers, target.limiter, "awsresp-list")
@@ -354,13 +353,12 @@ class Collector:
             self._within_budget(service, operation)
             client = self.target.client(service, region)
             method = _snake(client, operation)
-            with self._in_flight:
-                if client.can_paginate(method):
-                    paginator = client.get_paginator(method)
-                    config = {"PageSize": page_size} if page_size else {}
-                    answer: Any = list(paginator.paginate(**params, PaginationConfig=config))
-                else:
-                    answer = getattr(client, method)(**params)
+            if client.can_paginate(method):
+                paginator = client.get_paginator(method)
+                config = {"PageSize": page_size} if page_size else {}
+                answer: Any = list(paginator.paginate(**params, PaginationConfig=config))
+            else:
+                answer = getattr(client, method)(**params)
             return to_json_safe(answer)
 
         return self._once(key, compute)

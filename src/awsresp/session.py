@@ -27,7 +27,7 @@ from botocore.exceptions import (
 )
 
 from awsresp.errors import AwsrespError, CredentialsError
-from awsresp.throttle import RateLimiter
+from awsresp.throttle import InFlight, RateLimiter
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 DEFAULT_REGION = "us-east-1"
@@ -85,8 +85,13 @@ class Target:
     sandbox: bool = False
     stats: CallStats = field(default_factory=CallStats)
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    # At most max_workers requests on the wire at once, across all of this target's clients.
+    in_flight: InFlight = field(init=False)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.in_flight = InFlight(self.max_workers)
 
     def client(self, service: str, region: str) -> Any:
         """One client per (service, region), built once and shared across threads."""
@@ -120,6 +125,7 @@ class Target:
             client.meta.events.register("before-call", _start_timer)
             client.meta.events.register("after-call", self._count)
             self.limiter.install(client, service, region)
+            self.in_flight.install(client)  # last: waiting for a rate token holds no slot
             self._clients[key] = client
             return client
 
