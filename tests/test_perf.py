@@ -1,5 +1,5 @@
-"""The per-service rate cap, the bound on requests in flight and the spec-derived minimum
-number of API calls."""
+"""The per-service rate cap, the bound on requests in flight, the command line's garbage
+collector policy and the spec-derived minimum number of API calls."""
 
 from __future__ import annotations
 
@@ -370,3 +370,18 @@ def test_in_flight_bounds_requests_on_the_wire_across_threads() -> None:
         for t in threads:
             t.join()
     assert peak == 2
+
+
+def test_the_command_line_freezes_its_imports_and_defers_full_collections() -> None:
+    import gc
+
+    from awsresp import cli
+
+    threshold = gc.get_threshold()
+    try:
+        cli._tune_gc()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (threshold[0], threshold[1], 1000)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

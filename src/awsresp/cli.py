@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import gc
 import json
 import sys
 import threading
@@ -403,8 +404,32 @@ def version() -> None:
 
 
 def main() -> None:
+    _tune_gc()
     try:
         app()
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
+    finally:
+        # At exit, CPython runs a last full collection over everything still alive (the
+        # clients' service models, the inventory): ~0.3 s after a 1,000-resource scan, for
+        # memory the process is about to give back. Frozen objects are left out of it;
+        # they are still freed as usual when their last reference goes.
+        gc.freeze()
+
+
+def _tune_gc() -> None:
+    """The garbage collector policy of the command-line process.
+
+    A scan builds a large heap that lives until the end (imported modules, botocore's
+    service models, the inventory) and makes little cyclic garbage. CPython's full
+    collections walk that whole heap each time it has grown by a quarter: 0.1 to 0.2 s
+    each, every thread stopped, five times in a 1,000-resource scan (measured with
+    `make bench`). So: everything imported so far is frozen (moved out of the collector's
+    sight for good), and full collections wait until 1,000 middle-generation collections
+    have passed instead of 10. The young generations are collected as before, so
+    short-lived cycles (exceptions and their tracebacks) are freed as they die.
+    """
+    gc.freeze()
+    young, middle, _old = gc.get_threshold()
+    gc.set_threshold(young, middle, 1000)
