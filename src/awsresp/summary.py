@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -87,15 +88,32 @@ def _status(passed: int, failed: int, unknown: int, weak_passes: int) -> tuple[C
     return CellStatus.NOT_ASSESSED, REASON_NOT_APPLICABLE
 
 
-def _evidence(frame: pd.DataFrame) -> str:
+# (status, control id, whether it counts) -> number of findings, for one cell's findings.
+_Tally = Counter[tuple[str, str, bool]]
+
+
+def _tallies(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, ...], _Tally]:
+    """Findings counted once, per group of `keys`, by (status, control, counts)."""
+    out: dict[tuple[str, ...], _Tally] = defaultdict(Counter)
     if frame.empty:
-        return ""
-    counts = frame.groupby(["status", "control"]).size().reset_index(name="n")
+        return out
+    sizes = frame.groupby([*keys, "status", "control", "counts"], sort=False).size()
+    for key, n in sizes.items():
+        parts: tuple[Any, ...] = key  # type: ignore[assignment]  # a MultiIndex key: a tuple
+        group, (status, control, counts) = parts[:-3], parts[-3:]
+        out[tuple(str(g) for g in group)][(str(status), str(control), bool(counts))] += int(n)
+    return out
+
+
+def _evidence(tally: _Tally) -> str:
+    by_status: dict[str, Counter[str]] = defaultdict(Counter)
+    for (status, control, _counts), n in tally.items():
+        by_status[status][control] += n
     parts = []
     for status in ("fail", "unknown", "pass"):
-        sub = counts[counts["status"] == status]
-        if not sub.empty:
-            items = ", ".join(f"{c} x{n}" for c, n in zip(sub["control"], sub["n"], strict=True))
+        controls = by_status.get(status)
+        if controls:
+            items = ", ".join(f"{c} x{n}" for c, n in sorted(controls.items()))
             parts.append(f"{status}: {items}")
     return "; ".join(parts)
 
@@ -103,6 +121,11 @@ def _evidence(frame: pd.DataFrame) -> str:
 def matrix(inventory: Inventory, findings: Sequence[Finding], catalog: Catalog) -> list[Cell]:
     """One cell per account x layer x service in use, ordered by account, service, layer."""
     frame = _findings_frame(findings)
+    # Findings are counted once per (account, layer, service, class), and account-scoped
+    # controls once per (account, layer); each cell adds up its two tallies.
+    scoped = frame["account_scoped"].astype(bool)
+    per_service = _tallies(frame[~scoped], ["account", "layer", "service", "service_class"])
+    per_account = _tallies(frame[scoped], ["account", "layer"])
     in_use = services_in_use(inventory, catalog)
     observable = _observable(catalog)
     cells: list[Cell] = []
@@ -132,20 +155,14 @@ def matrix(inventory: Inventory, findings: Sequence[Finding], catalog: Catalog) 
                     )
                 )
                 continue
-            sel = frame[
-                (frame["account"] == account)
-                & (frame["layer"] == layer.value)
-                & (
-                    frame["account_scoped"]
-                    | ((frame["service"] == service) & (frame["service_class"] == cls.value))
-                )
-            ]
-            counted = sel[sel["counts"]]
-            passed = int((counted["status"] == "pass").sum())
-            failed = int((sel["status"] == "fail").sum())
-            unknown = int((sel["status"] == "unknown").sum())
-            weak = int(((sel["status"] == "pass") & ~sel["counts"]).sum())
-            if sel.empty and not ({service, "*"} & observable[layer]):
+            tally = per_service.get((account, layer.value, service, cls.value), Counter()) + (
+                per_account.get((account, layer.value), Counter())
+            )
+            passed = sum(n for (st, _c, counts), n in tally.items() if st == "pass" and counts)
+            failed = sum(n for (st, _c, _counts), n in tally.items() if st == "fail")
+            unknown = sum(n for (st, _c, _counts), n in tally.items() if st == "unknown")
+            weak = sum(n for (st, _c, counts), n in tally.items() if st == "pass" and not counts)
+            if not tally and not ({service, "*"} & observable[layer]):
                 status, reason = CellStatus.NOT_ASSESSED, REASON_NOT_OBSERVABLE
             else:
                 status, reason = _status(passed, failed, unknown, weak)
@@ -157,7 +174,7 @@ def matrix(inventory: Inventory, findings: Sequence[Finding], catalog: Catalog) 
                     failed=failed,
                     unknown=unknown,
                     reason=reason,
-                    evidence=_evidence(sel),
+                    evidence=_evidence(tally),
                 )
             )
     return cells
