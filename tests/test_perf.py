@@ -385,3 +385,37 @@ def test_the_command_line_freezes_its_imports_and_defers_full_collections() -> N
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+def test_the_command_line_asks_glibc_for_two_malloc_arenas_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ctypes
+
+    from awsresp import cli
+
+    calls: list[tuple[int, int]] = []
+
+    class FakeLibc:
+        def mallopt(self, option: ctypes.c_int, value: ctypes.c_int) -> int:
+            calls.append((option.value, value.value))
+            return 1
+
+    monkeypatch.setattr(cli.ctypes, "CDLL", lambda name: FakeLibc())
+    monkeypatch.setattr(cli.sys, "platform", "linux")
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    cli._limit_malloc_arenas()
+    assert calls == [(-8, 2)]  # M_ARENA_MAX, 2
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # the user's choice stands
+    cli._limit_malloc_arenas()
+    assert calls == [(-8, 2)]
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+
+    def no_glibc(name: str) -> Any:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(cli.ctypes, "CDLL", no_glibc)
+    cli._limit_malloc_arenas()  # musl and others: nothing to do, no error
+    assert calls == [(-8, 2)]

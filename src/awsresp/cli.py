@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import enum
 import gc
 import json
+import os
 import sys
 import threading
 from collections import Counter
@@ -404,6 +406,7 @@ def version() -> None:
 
 
 def main() -> None:
+    _limit_malloc_arenas()
     _tune_gc()
     try:
         app()
@@ -416,6 +419,24 @@ def main() -> None:
         # memory the process is about to give back. Frozen objects are left out of it;
         # they are still freed as usual when their last reference goes.
         gc.freeze()
+
+
+def _limit_malloc_arenas() -> None:
+    """Two glibc malloc arenas for the process, as MALLOC_ARENA_MAX=2 would give.
+
+    glibc gives threads that allocate at the same time arenas of their own (up to eight
+    per core), and memory freed in one arena is not reused by another: with a scan's 32
+    worker threads that is about 20 MB more peak RSS for no speed (`make bench`, scale 20:
+    215 -> 195 MB, the same wall time). Done before any worker thread starts. The
+    environment variable, when set, is left to decide; without glibc nothing happens.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(ctypes.c_int(-8), ctypes.c_int(2))  # M_ARENA_MAX (<malloc.h>), 2
+    except (OSError, AttributeError):  # not glibc (musl, for one): its own allocator
+        pass
 
 
 def _tune_gc() -> None:
