@@ -1,7 +1,10 @@
-"""Helpers for collector tests that answer with botocore's Stubber instead of moto."""
+"""Helpers for collector tests: answers from botocore's Stubber instead of moto, and a count
+of the requests under way at once."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -33,3 +36,23 @@ def stubbed(target: Target, service: str) -> tuple[Any, Stubber]:
     client = boto3.Session(region_name=REGION).client(service, region_name=REGION)
     target._clients[(service, REGION)] = client
     return client, Stubber(client)
+
+
+class PeakOnTheWire:
+    """A `before-send` handler that counts the requests under way at once (`peak`). It
+    holds each request a moment, so concurrent ones pile up if anything lets too many
+    through; register it after the handlers whose bound it checks."""
+
+    def __init__(self, hold: float = 0.01) -> None:
+        self.hold = hold
+        self.peak = 0
+        self._now = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, **_: Any) -> None:
+        with self._lock:
+            self._now += 1
+            self.peak = max(self.peak, self._now)
+        time.sleep(self.hold)
+        with self._lock:
+            self._now -= 1

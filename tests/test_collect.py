@@ -14,6 +14,8 @@ from awsresp.session import Target
 from awsresp.specs import load_specs
 from awsresp.throttle import RateLimiter
 
+from .stubs import PeakOnTheWire
+
 
 def _collect(services: set[str], region: str = "us-east-1", **target_kw: Any) -> Any:
     specs = [s for s in load_specs() if s.service in services]
@@ -137,22 +139,7 @@ def test_issue_messages_are_one_line_and_name_html_pages() -> None:
 def test_max_workers_bounds_the_calls_in_flight_across_both_pools(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import threading
-    import time
-
-    in_flight, peak = 0, 0
-    lock = threading.Lock()
-
-    def sending(**_: Any) -> None:
-        # Runs just before each request goes out; holding the thread here for a moment
-        # lets concurrent calls pile up if anything lets more than max_workers through.
-        nonlocal in_flight, peak
-        with lock:
-            in_flight += 1
-            peak = max(peak, in_flight)
-        time.sleep(0.01)
-        with lock:
-            in_flight -= 1
+    on_wire = PeakOnTheWire()
 
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
@@ -165,7 +152,7 @@ def test_max_workers_bounds_the_calls_in_flight_across_both_pools(
         def client(self: Target, service: str, region: str) -> Any:
             c = real(self, service, region)
             if not getattr(c, "_test_counted", False):
-                c.meta.events.register("before-send", sending)
+                c.meta.events.register("before-send", on_wire)
                 c._test_counted = True
             return c
 
@@ -174,7 +161,7 @@ def test_max_workers_bounds_the_calls_in_flight_across_both_pools(
             {"s3", "kms", "iam", "ec2"}, max_workers=3, limiter=RateLimiter(rate=0)
         )
     assert target.stats.total > 100  # list and detail calls of four services
-    assert 1 < peak <= 3
+    assert 1 < on_wire.peak <= 3
     assert inv.complete
 
 

@@ -21,6 +21,8 @@ from awsresp.throttle import (
     TokenBucket,
 )
 
+from .stubs import PeakOnTheWire
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -347,29 +349,18 @@ def test_in_flight_bounds_requests_on_the_wire_across_threads() -> None:
     from moto import mock_aws
 
     in_flight = InFlight(2)
-    on_wire, peak = 0, 0
-    lock = threading.Lock()
-
-    def sending(**_: Any) -> None:
-        # Registered after the slot is taken: holds the request "on the wire" a moment.
-        nonlocal on_wire, peak
-        with lock:
-            on_wire += 1
-            peak = max(peak, on_wire)
-        time.sleep(0.02)
-        with lock:
-            on_wire -= 1
+    on_wire = PeakOnTheWire(hold=0.02)
 
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         in_flight.install(s3)
-        s3.meta.events.register("before-send", sending)
+        s3.meta.events.register("before-send", on_wire)  # after the slot is taken
         threads = [threading.Thread(target=s3.list_buckets) for _ in range(8)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    assert peak == 2
+    assert on_wire.peak == 2
 
 
 def test_the_command_line_freezes_its_imports_and_defers_full_collections() -> None:
