@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
-# make bench SCALE=20 LATENCY_MS=20 SEED=1 [WORKERS=16] [RATE_LIMIT=20]
+# make bench SCALE=20 LATENCY_MS=20 SEED=1 [WORKERS=16] [RATE_LIMIT=20] [REPEAT=1]
 SCALE      ?= 20
 LATENCY_MS ?= 20
 SEED       ?= 1
 WORKERS    ?= 16
 RATE_LIMIT ?=
+REPEAT     ?= 1
 
 .PHONY: install demo test lint format bench bench-peers clean deploy-policy
 
@@ -47,7 +48,7 @@ test: lint
 # The benchmark is a script, not a test: `make test` never runs it.
 bench: install
 	$(BIN)/python bench/run.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED) \
-		--workers $(WORKERS) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT),)
+		--workers $(WORKERS) --repeat $(REPEAT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT),)
 
 bench-peers: install
 	$(BIN)/python bench/peers.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED) \

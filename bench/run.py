@@ -11,6 +11,7 @@ import json
 import os
 import random
 import socketserver
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -532,18 +533,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--rate-limit", type=float, default=None)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measured scans of the one seeded account"
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
     args = parser.parse_args()
 
-    from awsresp.mincalls import minimum_calls
     from awsresp.specs import load_specs
-    from awsresp.throttle import RateLimiter
 
-    limiter = RateLimiter(args.rate_limit)
     commit = _git_commit()  # the code that runs, even if a commit lands during the run
     specs = [s for s in load_specs() if s.service not in MOTO_LACKS]
     services = [s.service for s in specs]
     skipped = sorted(set(services) - set(SEEDERS))
+    rows: list[dict[str, Any]] = []
     with Server() as server, tempfile.TemporaryDirectory(prefix="awsresp-bench-") as tmp:
         seeded, seed_s = seed_account(server, args.scale, args.seed, services)
         print(f"bench: seeded {seeded} resources in {seed_s:.1f} s", file=sys.stderr)
@@ -553,39 +555,80 @@ def main() -> None:
         warm_s = warm_up(server, services, Path(tmp))
         print(f"bench: warm-up scan (not counted) {warm_s:.1f} s", file=sys.stderr)
         server.middleware.latency = args.latency_ms / 1000
-        out_dir = Path(tmp) / "out"
-        with server.middleware.counted() as counted:
-            # moto serves in this process: its CPU time shows when the server, not the
-            # scanner, is what limits the wall time.
-            server_cpu = time.process_time()
-            usage, wall = _scan(server.endpoint, out_dir, args.workers, args.rate_limit, services)
-            server_cpu = time.process_time() - server_cpu
-        doc = json.loads((out_dir / "scan.json").read_text())
+        for run in range(1, max(1, args.repeat) + 1):
+            row, counted, minimum = measure(server, args, specs, Path(tmp) / f"run-{run}")
+            rows.append({**row, "commit": commit, "seed_s": round(seed_s, 1)})
+            if args.repeat > 1:
+                print(
+                    f"bench: run {run}/{args.repeat}: {row['wall_s']} s,"
+                    f" {row['wall_over_bound']} x the latency bound",
+                    file=sys.stderr,
+                )
+
+    by_service = Counter[str]()
+    for (svc, _op), n in counted.items():
+        by_service[svc] += n
+    print("API calls by service (counted at the server):")
+    print(_table((svc, n) for svc, n in by_service.most_common()))
+    print("API calls by operation:")
+    print(_table((f"{s}:{o}", n) for (s, o), n in sorted(counted.items(), key=lambda kv: -kv[1])))
+    print("Spec-derived minimum by service:")
+    print(_table(sorted(minimum.by_service.items())))
+    print(f"Dependent chain: {minimum.chain} calls")
+    print("Result:" if len(rows) == 1 else f"Result of the last of {len(rows)} runs:")
+    print(_table((k, v) for k, v in rows[-1].items()))
+    if len(rows) > 1:
+        ratios = sorted(float(r["wall_over_bound"]) for r in rows)
+        print(
+            f"wall / latency bound over {len(rows)} runs: "
+            + ", ".join(f"{x:.2f}" for x in ratios)
+            + f" (median {statistics.median(ratios):.2f})"
+        )
+    if not args.no_record:
+        record(RESULTS, COLUMNS, rows)
+        print(f"bench: appended {len(rows)} row(s) to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+
+
+def measure(
+    server: Server, args: argparse.Namespace, specs: list[Any], run_dir: Path
+) -> tuple[dict[str, Any], Counter[tuple[str, str]], Any]:
+    """One measured scan: its results row, its requests by operation, and the minimum."""
+    from awsresp.mincalls import minimum_calls
+    from awsresp.throttle import RateLimiter
+
+    services = [s.service for s in specs]
+    out_dir = run_dir / "out"
+    with server.middleware.counted() as counted:
+        # moto serves in this process: its CPU time shows when the server, not the
+        # scanner, is what limits the wall time.
+        server_cpu = time.process_time()
+        usage, wall = _scan(server.endpoint, out_dir, args.workers, args.rate_limit, services)
+        server_cpu = time.process_time() - server_cpu
+    counted = Counter(counted)  # the middleware's counter starts over for the next run
+    connections = len(server.middleware.connections)
+    doc = json.loads((out_dir / "scan.json").read_text())
 
     resources = [r for r in doc["resources"] if not r["unlisted"]]
     calls = sum(counted.values())
     minimum = minimum_calls(specs, doc["resources"], [REGION], account=doc["account"])
     latency = args.latency_ms / 1000
     bound = minimum.bound_seconds(latency, args.workers)
-    rate_bound = minimum.bound_seconds(latency, args.workers, limiter.rate_for)
+    rate_bound = minimum.bound_seconds(latency, args.workers, RateLimiter(args.rate_limit).rate_for)
     # The CPU bound: moto and the scanner are one Python process each, and a Python process
     # runs Python code on one core at a time, so neither can finish before its own CPU time;
     # together they cannot finish before their CPU time spread over all cores.
     cpus = os.cpu_count() or 1
     cpu_bound = max(usage["cpu_s"], server_cpu, (usage["cpu_s"] + server_cpu) / cpus)
-    by_service = Counter[str]()
-    for (svc, _op), n in counted.items():
-        by_service[svc] += n
     row = {
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "commit": commit,
+        "commit": "",
         "scale": args.scale,
         "latency_ms": args.latency_ms,
         "workers": args.workers,
         "rate_limit": "default" if args.rate_limit is None else args.rate_limit,
         "resources": len(resources),
         "calls": calls,
-        "connections": len(server.middleware.connections),
+        "connections": connections,
         "min_calls": minimum.total,
         "calls_per_resource": round(calls / max(1, len(resources)), 2),
         "calls_over_min": round(calls / max(1, minimum.total), 3),
@@ -596,23 +639,12 @@ def main() -> None:
         "cpu_s": round(usage["cpu_s"], 2),
         "server_cpu_s": round(server_cpu, 2),
         "peak_rss_mb": round(usage["peak_rss_mb"], 1),
-        "seed_s": round(seed_s, 1),
+        "seed_s": "",
         "cpus": cpus,
         "cpu_bound_s": round(cpu_bound, 2),
         "wall_over_cpu_bound": round(wall / cpu_bound, 2) if cpu_bound else "",
     }
-    print("API calls by service (counted at the server):")
-    print(_table((svc, n) for svc, n in by_service.most_common()))
-    print("API calls by operation:")
-    print(_table((f"{s}:{o}", n) for (s, o), n in sorted(counted.items(), key=lambda kv: -kv[1])))
-    print("Spec-derived minimum by service:")
-    print(_table(sorted(minimum.by_service.items())))
-    print(f"Dependent chain: {minimum.chain} calls")
-    print("Result:")
-    print(_table((k, v) for k, v in row.items()))
-    if not args.no_record:
-        record(RESULTS, COLUMNS, [row])
-        print(f"bench: appended to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+    return row, counted, minimum
 
 
 def record(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
