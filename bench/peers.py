@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,24 @@ def _prowler_version(binary: Path) -> str:
     return f"Prowler {words[-1]}" if words else "Prowler"
 
 
+def _counted(
+    server: Server,
+    rate_limit: str,
+    run: Callable[..., tuple[dict[str, Any], float]],
+    *args: Any,
+) -> dict[str, Any]:
+    """Runs one scanner with the server counting; its usage, wall time, calls and connections."""
+    with server.middleware.counted() as counted:
+        usage, wall = run(*args)
+    return {
+        **usage,
+        "wall_s": wall,
+        "calls": sum(counted.values()),
+        "connections": len(server.middleware.connections),
+        "rate_limit": rate_limit,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=20)
@@ -120,22 +139,10 @@ def main() -> None:
 
         for cap in caps:
             label = "default" if cap is None else ("off" if cap == 0 else f"{cap:g}/s")
-            with server.middleware.counted() as counted:
-                usage, wall = _scan(
-                    server.endpoint,
-                    Path(tmp) / f"awsresp-{label}" / "out",
-                    args.workers,
-                    cap,
-                    services,
-                )
-            calls = sum(counted.values())
-            rows[f"awsresp (cap {label})"] = {
-                **usage,
-                "wall_s": wall,
-                "calls": calls,
-                "connections": len(server.middleware.connections),
-                "rate_limit": label,
-            }
+            out_dir = Path(tmp) / f"awsresp-{label}" / "out"
+            rows[f"awsresp (cap {label})"] = _counted(
+                server, label, _scan, server.endpoint, out_dir, args.workers, cap, services
+            )
 
         # boto3 (and so Prowler) sends every client to AWS_ENDPOINT_URL when it is set.
         env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
@@ -145,20 +152,13 @@ def main() -> None:
         cmd = [str(binary), "aws", "--service", *PROWLER_NAMES.values(), "--region", REGION]
         cmd += ["--output-formats", "csv", "--output-directory", str(out), "--no-banner"]
         started = time.monotonic()
-        with server.middleware.counted() as counted:
-            usage, wall = run_child(cmd, env, Path(tmp) / "prowler")
-        calls = sum(counted.values())
-        rows[prowler_name] = {
-            **usage,
-            "wall_s": wall,
-            "calls": calls,
-            "connections": len(server.middleware.connections),
-            "rate_limit": "none",
-        }
-        print(f"bench-peers: prowler exit {usage['rc']} after {time.monotonic() - started:.1f} s")
-        if usage["rc"] not in (0, 3) or calls == 0:
+        prowler = rows[prowler_name] = _counted(
+            server, "none", run_child, cmd, env, Path(tmp) / "prowler"
+        )
+        print(f"bench-peers: prowler exit {prowler['rc']} after {time.monotonic() - started:.1f} s")
+        if prowler["rc"] not in (0, 3) or prowler["calls"] == 0:
             print("bench-peers: Prowler did not scan the endpoint; its last output:")
-            print(usage["stderr"][-2000:])
+            print(prowler["stderr"][-2000:])
             shutil.copy(Path(tmp) / "prowler.stdout", "/tmp/awsresp-peers-prowler.stdout")
             return
 

@@ -556,8 +556,10 @@ def main() -> None:
         print(f"bench: warm-up scan (not counted) {warm_s:.1f} s", file=sys.stderr)
         server.middleware.latency = args.latency_ms / 1000
         for run in range(1, max(1, args.repeat) + 1):
-            row, counted, minimum = measure(server, args, specs, Path(tmp) / f"run-{run}")
-            rows.append({**row, "commit": commit, "seed_s": round(seed_s, 1)})
+            row, counted, minimum = measure(
+                server, args, specs, Path(tmp) / f"run-{run}", commit, seed_s
+            )
+            rows.append(row)
             if args.repeat > 1:
                 print(
                     f"bench: run {run}/{args.repeat}: {row['wall_s']} s,"
@@ -590,7 +592,12 @@ def main() -> None:
 
 
 def measure(
-    server: Server, args: argparse.Namespace, specs: list[Any], run_dir: Path
+    server: Server,
+    args: argparse.Namespace,
+    specs: list[Any],
+    run_dir: Path,
+    commit: str,
+    seed_s: float,
 ) -> tuple[dict[str, Any], Counter[tuple[str, str]], Any]:
     """One measured scan: its results row, its requests by operation, and the minimum."""
     from awsresp.mincalls import minimum_calls
@@ -621,7 +628,7 @@ def measure(
     cpu_bound = max(usage["cpu_s"], server_cpu, (usage["cpu_s"] + server_cpu) / cpus)
     row = {
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "commit": "",
+        "commit": commit,
         "scale": args.scale,
         "latency_ms": args.latency_ms,
         "workers": args.workers,
@@ -639,7 +646,7 @@ def measure(
         "cpu_s": round(usage["cpu_s"], 2),
         "server_cpu_s": round(server_cpu, 2),
         "peak_rss_mb": round(usage["peak_rss_mb"], 1),
-        "seed_s": "",
+        "seed_s": round(seed_s, 1),
         "cpus": cpus,
         "cpu_bound_s": round(cpu_bound, 2),
         "wall_over_cpu_bound": round(wall / cpu_bound, 2) if cpu_bound else "",

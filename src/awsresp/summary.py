@@ -105,6 +105,21 @@ def _tallies(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, ...], _Tal
     return out
 
 
+def _counts(tally: _Tally) -> tuple[int, int, int, int]:
+    """(passed, failed, unknown, weak passes): passes count only where they show a safeguard."""
+    passed = failed = unknown = weak = 0
+    for (status, _control, counts), n in tally.items():
+        if status == "pass" and counts:
+            passed += n
+        elif status == "pass":
+            weak += n
+        elif status == "fail":
+            failed += n
+        elif status == "unknown":
+            unknown += n
+    return passed, failed, unknown, weak
+
+
 def _evidence(tally: _Tally) -> str:
     by_status: dict[str, Counter[str]] = defaultdict(Counter)
     for (status, control, _counts), n in tally.items():
@@ -158,10 +173,7 @@ def matrix(inventory: Inventory, findings: Sequence[Finding], catalog: Catalog) 
             tally = per_service.get((account, layer.value, service, cls.value), Counter()) + (
                 per_account.get((account, layer.value), Counter())
             )
-            passed = sum(n for (st, _c, counts), n in tally.items() if st == "pass" and counts)
-            failed = sum(n for (st, _c, _counts), n in tally.items() if st == "fail")
-            unknown = sum(n for (st, _c, _counts), n in tally.items() if st == "unknown")
-            weak = sum(n for (st, _c, counts), n in tally.items() if st == "pass" and not counts)
+            passed, failed, unknown, weak = _counts(tally)
             if not tally and not ({service, "*"} & observable[layer]):
                 status, reason = CellStatus.NOT_ASSESSED, REASON_NOT_OBSERVABLE
             else:

@@ -230,44 +230,6 @@ class RateLimiter:
 _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
 
 
-class InFlight:
-    """At most `limit` API requests on the wire at once, across every client of a scan.
-
-    A slot is taken just before a request is sent (botocore's `before-send`, after the
-    request is built and signed, and after the rate caps and botocore's adaptive limiter
-    let it go) and given back as soon as its answer has been read (`before-parse`), or
-    when the attempt ends without one (`response-received` with an exception, or
-    `after-call-error` when an error escapes botocore). So `--max-workers` slots are spent
-    waiting on the network, not on the scanner's own work around each call (building,
-    signing and parsing are a millisecond or more of CPU per call), and a retry's back-off
-    sleep holds no slot. A thread makes one request at a time, so a thread-local flag
-    says whether it holds a slot, and giving back twice is harmless.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self._slots = threading.BoundedSemaphore(self.limit)
-        self._held = threading.local()
-
-    def install(self, client: Any) -> None:
-        """Registers on a client's events; register after every other `before-send`
-        handler that may wait (rate caps), so waiting for a token holds no slot."""
-        events = client.meta.events
-        events.register("before-send", self._take)
-        events.register("before-parse", self._give)
-        events.register("response-received", self._give)
-        events.register("after-call-error", self._give)
-
-    def _take(self, **_: Any) -> None:
-        self._slots.acquire()
-        self._held.slot = True
-
-    def _give(self, **_: Any) -> None:
-        if getattr(self._held, "slot", False):
-            self._held.slot = False
-            self._slots.release()
-
-
 class FairPool:
     """A bounded pool of worker threads that serves per-service queues in turn.
 
@@ -332,12 +294,11 @@ class FairPool:
     def _take(self) -> tuple[Lane, _Job] | None:
         with self._cond:
             while True:
+                timeout: float | None = None  # no capped lane to wait for: until notified
                 if not self._order:
                     if self._shutdown:
                         return None
-                    timeout = None
                 else:
-                    timeout = None
                     for _ in range(len(self._order)):
                         lane = self._order[0]
                         wait = self._limiter.try_acquire(*lane) if self._limiter else 0.0
@@ -384,3 +345,40 @@ class FairPool:
             finally:
                 if self._limiter is not None:
                     self._limiter.prepay(None)
+
+
+class InFlight:
+    """At most `limit` API requests on the wire at once, across every client of a scan.
+
+    A slot is taken just before a request is sent (botocore's `before-send`, after the
+    request is built and signed, and after the rate caps and botocore's adaptive limiter
+    let it go) and given back as soon as its answer has been read (`before-parse`), or
+    when the attempt ends without one (`response-received` with an exception, or
+    `after-call-error` when an error escapes botocore). So `--max-workers` slots are spent
+    waiting on the network, not on the scanner's own work around each call (building,
+    signing and parsing are a millisecond or more of CPU per call), and a retry's back-off
+    sleep holds no slot. A thread makes one request at a time, so a thread-local flag
+    says whether it holds a slot, and giving back twice is harmless.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.BoundedSemaphore(max(1, limit))
+        self._held = threading.local()
+
+    def install(self, client: Any) -> None:
+        """Registers on a client's events; register after every other `before-send`
+        handler that may wait (rate caps), so waiting for a token holds no slot."""
+        events = client.meta.events
+        events.register("before-send", self._take)
+        events.register("before-parse", self._give)
+        events.register("response-received", self._give)
+        events.register("after-call-error", self._give)
+
+    def _take(self, **_: Any) -> None:
+        self._slots.acquire()
+        self._held.slot = True
+
+    def _give(self, **_: Any) -> None:
+        if getattr(self._held, "slot", False):
+            self._held.slot = False
+            self._slots.release()
