@@ -539,7 +539,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
     args = parser.parse_args()
 
-    from awsresp.specs import load_specs
+    from awsresp.collect.specs import load_specs
 
     commit = _git_commit()  # the code that runs, even if a commit lands during the run
     specs = [s for s in load_specs() if s.service not in MOTO_LACKS]
@@ -600,8 +600,8 @@ def measure(
     seed_s: float,
 ) -> tuple[dict[str, Any], Counter[tuple[str, str]], Any]:
     """One measured scan: its results row, its requests by operation, and the minimum."""
-    from awsresp.mincalls import minimum_calls
-    from awsresp.throttle import RateLimiter
+    from awsresp.collect.mincalls import minimum_calls
+    from awsresp.collect.throttle import RateLimiter
 
     services = [s.service for s in specs]
     out_dir = run_dir / "out"

@@ -3,8 +3,8 @@
 import sys
 from pathlib import Path
 
-from awsresp.deploy import read_actions, with_actions
-from awsresp.specs import load_specs
+from awsresp.collect.deploy_policy import read_actions, with_actions
+from awsresp.collect.specs import load_specs
 
 path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).with_name("template.yaml"))
 actions = read_actions(load_specs())

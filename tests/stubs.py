@@ -11,10 +11,10 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from awsresp.collect import Collector
+from awsresp.collect.executor import Collector
+from awsresp.collect.session import Target
+from awsresp.collect.specs import ServiceSpec, load_specs
 from awsresp.model import Inventory
-from awsresp.session import Target
-from awsresp.specs import ServiceSpec, load_specs
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

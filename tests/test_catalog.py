@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from awsresp.catalog import load_catalog
+from awsresp.collect.specs import load_specs, resource_types
 from awsresp.errors import SpecError
+from awsresp.evaluate.catalog import load_catalog
 from awsresp.model import Layer, ServiceClass
-from awsresp.specs import load_specs, resource_types
 
 from .conftest import run_cli
 

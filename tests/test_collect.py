@@ -8,11 +8,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from awsresp.collect import Collector, classify, redact
+from awsresp.collect.executor import Collector, classify, redact
+from awsresp.collect.session import Target
+from awsresp.collect.specs import load_specs
+from awsresp.collect.throttle import RateLimiter
 from awsresp.model import IssueKind
-from awsresp.session import Target
-from awsresp.specs import load_specs
-from awsresp.throttle import RateLimiter
 
 from .stubs import PeakOnTheWire
 
@@ -128,7 +128,7 @@ def test_redact_replaces_values_but_keeps_keys() -> None:
 
 
 def test_issue_messages_are_one_line_and_name_html_pages() -> None:
-    from awsresp.collect import HTML_PAGE_MESSAGE, one_line
+    from awsresp.collect.executor import HTML_PAGE_MESSAGE, one_line
 
     assert one_line("a\n  b\r\n\tc") == "a b c"
     assert len(one_line("x" * 1000)) == 300
@@ -171,7 +171,7 @@ def test_a_scan_evaluates_each_type_as_it_is_collected_to_the_same_findings(
     import datetime as dt
     import threading
 
-    from awsresp import mapping
+    from awsresp.evaluate import findings as mapping
     from awsresp.scan import Definitions, evaluate, scan_account
 
     threads: set[str] = set()

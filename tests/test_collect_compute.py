@@ -7,9 +7,9 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from awsresp.collect import Collector
-from awsresp.session import Target
-from awsresp.specs import load_specs
+from awsresp.collect.executor import Collector
+from awsresp.collect.session import Target
+from awsresp.collect.specs import load_specs
 
 REGION = "us-east-1"
 

@@ -12,10 +12,10 @@ import pytest
 from botocore.parsers import ResponseParserError
 from moto import mock_aws
 
-from awsresp.collect import Collector
+from awsresp.collect.executor import Collector
+from awsresp.collect.session import Target
+from awsresp.collect.specs import load_specs
 from awsresp.model import Inventory, IssueKind, Resource
-from awsresp.session import Target
-from awsresp.specs import load_specs
 
 from .stubs import ACCOUNT, REGION, collect_only, stubbed
 

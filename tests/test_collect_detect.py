@@ -10,11 +10,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from awsresp.collect import Collector
-from awsresp.hooks import CIS_METRIC_FILTERS, cis_pattern_matches
+from awsresp.collect.executor import Collector
+from awsresp.collect.hooks import CIS_METRIC_FILTERS, cis_pattern_matches
+from awsresp.collect.session import Target
+from awsresp.collect.specs import load_specs
 from awsresp.model import Inventory, Resource
-from awsresp.session import Target
-from awsresp.specs import load_specs
 
 from .stubs import ACCOUNT, REGION, collect_only, stubbed
 
@@ -351,7 +351,7 @@ def _fms_policies(violators: list[dict[str, Any]]) -> Resource:
 def _evaluate(control_id: str, resource: Resource) -> str:
     import datetime as dt
 
-    from awsresp.mapping import evaluate_control
+    from awsresp.evaluate.findings import evaluate_control
     from awsresp.scan import Definitions
 
     control = Definitions.load().catalog.controls[control_id]

@@ -9,11 +9,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
-from awsresp import hooks
-from awsresp.collect import Collector, classify, error_code
+from awsresp.collect import hooks
+from awsresp.collect.executor import Collector, classify, error_code
+from awsresp.collect.session import Target
+from awsresp.collect.specs import load_specs
 from awsresp.model import IssueKind
-from awsresp.session import Target
-from awsresp.specs import load_specs
 
 
 def test_a_403_without_an_error_code_is_access_denied() -> None:

@@ -15,13 +15,13 @@ import pytest
 from moto import mock_aws
 
 from awsresp.cli import ExitCode, expand_output_dir
-from awsresp.deploy import read_actions, template_actions, with_actions
+from awsresp.collect.deploy_policy import read_actions, template_actions, with_actions
+from awsresp.collect.specs import load_specs
 from awsresp.diff import diff_scans, load_scan
 from awsresp.errors import AwsrespError
-from awsresp.export import finding_id, finding_row
-from awsresp.mapping import findings
+from awsresp.evaluate.findings import findings
+from awsresp.export.tables import finding_id, finding_row
 from awsresp.model import Inventory
-from awsresp.specs import load_specs
 from tests.conftest import GOLDEN_NOW, make_resource, run_cli
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "template.yaml"

@@ -109,7 +109,7 @@ def test_matrix_cells_follow_the_gap_rule(sandbox_scan: dict[str, Any]) -> None:
 
 
 def test_every_output_file_is_written_with_its_columns(sandbox_scan: dict[str, Any]) -> None:
-    from awsresp.export import FINDING_COLUMNS, ISSUE_COLUMNS, MATRIX_COLUMNS
+    from awsresp.export.tables import FINDING_COLUMNS, ISSUE_COLUMNS, MATRIX_COLUMNS
 
     out = Path(sandbox_scan["_dir"])
     for name, columns in (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from awsresp.export import FINDING_COLUMNS
+from awsresp.export.tables import FINDING_COLUMNS
 from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
 
 from .conftest import run_cli

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from awsresp.collect import BUDGET_EXCEEDED, Collector
+from awsresp.collect.executor import BUDGET_EXCEEDED, Collector
+from awsresp.collect.policy import policy_document
+from awsresp.collect.session import Target
+from awsresp.collect.specs import load_specs
 from awsresp.model import IssueKind
-from awsresp.policy import policy_document
 from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
 from awsresp.scan import Definitions
-from awsresp.session import Target
-from awsresp.specs import load_specs
 
 from .conftest import run_cli
 from .faultproxy import FaultProxy

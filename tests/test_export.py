@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from awsresp import export
-from awsresp.export import atomic_text, safe_cell, write_files
-from awsresp.model import Inventory
-from awsresp.scan import Definitions, ScanResult, evaluate
+from awsresp.export import files as export_files
+from awsresp.export.files import atomic_text, write_files
+from awsresp.export.tables import safe_cell
+from awsresp.model import Inventory, ScanResult
+from awsresp.scan import Definitions, evaluate
 
 from .conftest import make_resource, run_cli
 
@@ -50,7 +51,7 @@ def test_crash_while_writing_the_set_keeps_every_previous_file(
     def crash(_result: ScanResult) -> None:
         raise RuntimeError("disk on fire")  # after every CSV file has been written
 
-    monkeypatch.setattr(export, "iter_scan_json", crash)
+    monkeypatch.setattr(export_files, "iter_scan_json", crash)
     with pytest.raises(RuntimeError):
         write_files(_result(definitions, "second-scan"), tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -87,7 +88,7 @@ def test_ctrl_c_mid_scan_leaves_the_previous_outputs(
 
 
 def test_matrix_table_is_services_down_layers_across() -> None:
-    from awsresp.export import MATRIX_LEGEND, matrix_table
+    from awsresp.export.terminal import MATRIX_LEGEND, matrix_table
     from awsresp.model import Cell, CellStatus, Layer, ServiceClass
 
     def cell(service: str, cls: ServiceClass, layer: Layer, owner: str, st: CellStatus) -> Cell:
@@ -115,7 +116,8 @@ def test_matrix_table_is_services_down_layers_across() -> None:
 def test_streamed_scan_json_is_the_scan_document(tmp_path: Path) -> None:
     import json as _json
 
-    from awsresp.export import iter_scan_json, scan_document, write_files
+    from awsresp.export.files import write_files
+    from awsresp.export.scanjson import iter_scan_json, scan_document
 
     result = _result(Definitions.load(), "=bucket-é")
     text = "".join(iter_scan_json(result))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from awsresp.mapping import evaluate_control
+from awsresp.evaluate.findings import evaluate_control
 from awsresp.scan import Definitions
 
 from .conftest import GOLDEN_NOW, make_resource

@@ -14,10 +14,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from awsresp.collect import Collector
+from awsresp.collect.executor import Collector
+from awsresp.collect.session import Target
 from awsresp.lambda_handler import handler
 from awsresp.scan import Definitions
-from awsresp.session import Target
 
 OUT = "awsresp-out-bucket"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from awsresp.mincalls import minimum_calls
-from awsresp.specs import load_specs
-from awsresp.throttle import (
+from awsresp.collect.mincalls import minimum_calls
+from awsresp.collect.specs import load_specs
+from awsresp.collect.throttle import (
     DEFAULT_RATE,
     SERVICE_RATES,
     FairPool,
@@ -258,7 +258,7 @@ def test_fair_pool_grows_for_a_burst_that_arrives_while_its_threads_wait_for_tok
 
 
 def test_rate_limit_values_set_every_service_or_one() -> None:
-    from awsresp.throttle import parse_rate_limits
+    from awsresp.collect.throttle import parse_rate_limits
 
     known = {"ec2", "s3", "iam"}
     assert parse_rate_limits([], known) == (None, {})
@@ -283,7 +283,7 @@ def test_rate_limit_values_set_every_service_or_one() -> None:
     ],
 )
 def test_rate_limit_values_that_are_refused(values: list[str], reason: str) -> None:
-    from awsresp.throttle import parse_rate_limits
+    from awsresp.collect.throttle import parse_rate_limits
 
     with pytest.raises(ValueError, match=reason):
         parse_rate_limits(values, {"ec2", "s3", "iam"})

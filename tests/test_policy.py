@@ -7,9 +7,9 @@ from functools import cache
 
 import botocore.session
 
-from awsresp import hooks
-from awsresp.policy import ACTION_OPERATIONS, SCANNER_ACTIONS, actions, policy_document
-from awsresp.specs import load_specs
+from awsresp.collect import hooks
+from awsresp.collect.policy import ACTION_OPERATIONS, SCANNER_ACTIONS, actions, policy_document
+from awsresp.collect.specs import load_specs
 
 from .conftest import run_cli
 from .test_specs import READ_EXCEPTIONS, READ_VERBS

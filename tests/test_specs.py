@@ -8,8 +8,8 @@ import botocore.session
 import jmespath
 import pytest
 
-from awsresp import hooks
-from awsresp.specs import CallSpec, ResourceSpec, ServiceSpec, load_specs
+from awsresp.collect import hooks
+from awsresp.collect.specs import CallSpec, ResourceSpec, ServiceSpec, load_specs
 
 SPECS = load_specs()
 _BOTOCORE = botocore.session.get_session()
@@ -44,7 +44,7 @@ def _ids(calls: list[tuple[ServiceSpec, ResourceSpec, CallSpec, bool]]) -> list[
 
 
 def _first_fields(expr: str) -> set[str]:
-    from awsresp.rules import _roots
+    from awsresp.evaluate.rules import _roots
 
     return _roots(jmespath.compile(expr).parsed)
 

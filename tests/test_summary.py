@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from awsresp.mapping import findings
+from awsresp.evaluate.findings import findings
 from awsresp.model import CellStatus, Inventory, Layer, Resource
 from awsresp.scan import Definitions
 from awsresp.summary import matrix

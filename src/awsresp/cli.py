@@ -19,12 +19,14 @@ from typing import Annotated, Any
 import typer
 
 from awsresp import __version__
+from awsresp.collect.hooks import HOOKS
+from awsresp.collect.session import Target, default_endpoint, make_session
+from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
-from awsresp.export import Format, render, write_files
-from awsresp.hooks import HOOKS
-from awsresp.scan import Definitions, ScanResult, scan_account
-from awsresp.session import Target, default_endpoint, make_session
-from awsresp.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
+from awsresp.export import Format, render
+from awsresp.export.files import write_files
+from awsresp.model import ScanResult
+from awsresp.scan import Definitions, scan_account
 
 
 class ExitCode(enum.IntEnum):
@@ -350,7 +352,7 @@ def controls(
     mappings: Annotated[Path | None, typer.Option(help="Extra mapping directory.")] = None,
 ) -> None:
     """List every control: id, layer, resource type, severity, owner per class, references."""
-    from awsresp.export import controls_rows, write_csv
+    from awsresp.export.tables import controls_rows, write_csv
 
     try:
         definitions = Definitions.load(mappings)
@@ -381,8 +383,8 @@ def policy(
     ] = None,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for exactly the reads awsresp makes."""
-    from awsresp.policy import policy_document
-    from awsresp.specs import load_specs
+    from awsresp.collect.policy import policy_document
+    from awsresp.collect.specs import load_specs
 
     try:
         specs = load_specs()

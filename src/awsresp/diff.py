@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsresp.errors import AwsrespError
-from awsresp.export import finding_id, write_csv
+from awsresp.export.tables import finding_id, write_csv
 
 # How bad a cell status is; a cell "gets worse" when its rank goes up.
 CELL_RANK = {"covered": 0, "inherited": 0, "not-assessed": 1, "partial": 2, "gap": 3}

@@ -10,10 +10,12 @@ from typing import Any, Protocol
 
 import boto3
 
+from awsresp.collect.session import DEFAULT_REGION, Target, default_endpoint
 from awsresp.errors import AwsrespError
-from awsresp.export import output_files, summary_counts
-from awsresp.scan import Definitions, ScanResult, scan_account
-from awsresp.session import DEFAULT_REGION, Target, default_endpoint
+from awsresp.export.files import output_files
+from awsresp.export.scanjson import summary_counts
+from awsresp.model import ScanResult
+from awsresp.scan import Definitions, scan_account
 
 # Collection stops this long before Lambda's own timeout, so the outputs are still written.
 DEFAULT_MARGIN_SECONDS = 60.0

@@ -170,3 +170,22 @@ class Cell:
     resources: int
     reason: str
     evidence: str
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    inventory: Inventory
+    findings: tuple[Finding, ...]
+    cells: tuple[Cell, ...]
+    scanned_at: str
+    # The service class of each inventory resource, in inventory order.
+    classes: tuple[str, ...] = ()
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def gaps(self) -> list[Cell]:
+        return [c for c in self.cells if c.status == CellStatus.GAP]
+
+    @property
+    def complete(self) -> bool:
+        return self.inventory.complete

@@ -5,15 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from awsresp import mapping, summary
-from awsresp.catalog import Catalog, load_catalog
-from awsresp.collect import Collector, ProgressCallback
-from awsresp.model import Cell, Finding, Inventory, Resource
-from awsresp.session import Target, resolve_regions, whoami
-from awsresp.specs import ServiceSpec, load_specs, resource_types
+from awsresp import summary
+from awsresp.collect.executor import Collector, ProgressCallback
+from awsresp.collect.session import Target, resolve_regions, whoami
+from awsresp.collect.specs import ServiceSpec, load_specs, resource_types
+from awsresp.evaluate import findings as mapping
+from awsresp.evaluate.catalog import Catalog, load_catalog
+from awsresp.model import Finding, Inventory, Resource, ScanResult
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,6 @@ class Definitions:
                 f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         return Definitions(tuple(s for s in self.specs if s.service in services), self.catalog)
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    inventory: Inventory
-    findings: tuple[Finding, ...]
-    cells: tuple[Cell, ...]
-    scanned_at: str
-    # The service class of each inventory resource, in inventory order.
-    classes: tuple[str, ...] = ()
-    stats: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def gaps(self) -> list[Cell]:
-        return summary.gaps(self.cells)
-
-    @property
-    def complete(self) -> bool:
-        return self.inventory.complete
 
 
 def evaluate(

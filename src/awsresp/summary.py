@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from awsresp.catalog import Catalog
+from awsresp.evaluate.catalog import Catalog
 from awsresp.model import (
     AWS,
     Cell,

@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
+from awsresp.collect.session import pin_endpoint_host
 from awsresp.errors import AwsrespError
-from awsresp.session import pin_endpoint_host
 
 SANDBOX_ACCOUNT = "123456789012"
 SANDBOX_REGIONS = ("us-east-1", "eu-west-1")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from awsresp.specs import ServiceSpec
+from awsresp.collect.specs import ServiceSpec
 
 # Calls the scanner makes outside the specs: ec2:DescribeRegions lists the enabled regions for
 # --all-regions. (sts:GetCallerIdentity, which names the account, needs no permission.)

@@ -6,8 +6,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
-from awsresp import rules
-from awsresp.catalog import Catalog
+from awsresp.evaluate import rules
+from awsresp.evaluate.catalog import Catalog
 from awsresp.model import Control, Finding, FindingStatus, Inventory, Resource
 
 

@@ -24,11 +24,11 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from awsresp import hooks
+from awsresp.collect import hooks
+from awsresp.collect.session import Target
+from awsresp.collect.specs import CallSpec, ResourceSpec, ServiceSpec, is_template
+from awsresp.collect.throttle import THROTTLE_CODES, FairPool
 from awsresp.model import CollectionIssue, Inventory, IssueKind, Resource
-from awsresp.session import Target
-from awsresp.specs import CallSpec, ResourceSpec, ServiceSpec, is_template
-from awsresp.throttle import THROTTLE_CODES, FairPool
 
 GLOBAL = "global"
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")

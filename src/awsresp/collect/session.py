@@ -26,8 +26,8 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
+from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
-from awsresp.throttle import InFlight, RateLimiter
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 DEFAULT_REGION = "us-east-1"

@@ -12,7 +12,7 @@ import jmespath
 import yaml
 from jmespath.exceptions import JMESPathError
 
-from awsresp import hooks
+from awsresp.collect import hooks
 from awsresp.errors import SpecError
 from awsresp.paths import collectors_dir, load_yaml
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
-from awsresp import rules
+from awsresp.collect.specs import ResourceSpec
 from awsresp.errors import SpecError
+from awsresp.evaluate import rules
 from awsresp.model import BUILTIN_OWNERS, Control, Layer, ServiceClass, Severity
 from awsresp.paths import load_yaml, mappings_dir
-from awsresp.specs import ResourceSpec
 
 _CONTROL_ID = re.compile(r"^[a-z-]+\.[a-z0-9-]+\.[a-z0-9-]+$")
 # Reference frameworks a control may cite, with the form of their identifiers.

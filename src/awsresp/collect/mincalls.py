@@ -11,8 +11,8 @@ from typing import Any
 
 import jmespath
 
-from awsresp import hooks
-from awsresp.specs import ResourceSpec, ServiceSpec
+from awsresp.collect import hooks
+from awsresp.collect.specs import ResourceSpec, ServiceSpec
 
 GLOBAL = "global"
 # whoami: sts:GetCallerIdentity, before anything else.

@@ -1,0 +1,1 @@
+"""Collection: the collector specs, their executor, hooks, AWS sessions and rate caps."""

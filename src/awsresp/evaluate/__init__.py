@@ -1,0 +1,1 @@
+"""Evaluation: the mapping catalog, the condition language and findings per resource."""

@@ -1,0 +1,45 @@
+"""Exporters: every output format of a scan, chosen by one enum mapped to its writer."""
+
+from __future__ import annotations
+
+import enum
+import io
+import json
+from collections.abc import Callable
+
+from awsresp.export.scanjson import scan_document
+from awsresp.export.tables import FINDING_COLUMNS, finding_row, write_csv
+from awsresp.export.terminal import terminal_view
+from awsresp.model import ScanResult
+
+
+class Format(enum.StrEnum):
+    """What a scan prints on stdout (`--format`)."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def _json(result: ScanResult) -> str:
+    return json.dumps(scan_document(result), indent=1, ensure_ascii=False, default=str)
+
+
+def _csv(result: ScanResult) -> str:
+    buf = io.StringIO()
+    write_csv(buf, FINDING_COLUMNS, (finding_row(f, result.scanned_at) for f in result.findings))
+    return buf.getvalue()
+
+
+WRITERS: dict[Format, Callable[[ScanResult], str]] = {
+    Format.TABLE: terminal_view,
+    Format.CSV: _csv,
+    Format.JSON: _json,
+}
+# Every format has a writer; a format added without one fails at import, not at run time.
+assert set(WRITERS) == set(Format), f"formats without a writer: {set(Format) - set(WRITERS)}"
+
+
+def render(result: ScanResult, fmt: Format) -> str:
+    """The scan as `fmt`, for stdout."""
+    return WRITERS[fmt](result)

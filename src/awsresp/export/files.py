@@ -1,0 +1,97 @@
+"""Writes a scan's output files into a directory (atomically, as a set) or as (name, text)
+pairs for uploads."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from awsresp.errors import OutputError
+from awsresp.export.scanjson import iter_scan_json, scan_document
+from awsresp.export.tables import (
+    FINDING_COLUMNS,
+    ISSUE_COLUMNS,
+    MATRIX_COLUMNS,
+    cell_row,
+    finding_row,
+    issue_row,
+    write_csv,
+)
+from awsresp.model import ScanResult
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path, bom: bool = False) -> Iterator[TextIO]:
+    """Writes to a temporary file beside `path` and renames it into place on success,
+    so a crash or Ctrl-C leaves the previous complete file or none, never a truncated one."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {path.parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def prepare_dir(directory: Path) -> Path:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output directory {directory}: {exc.strerror}") from None
+    if not os.access(directory, os.W_OK):
+        raise OutputError(f"output directory {directory} is not writable")
+    return directory
+
+
+def _tables(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+    return (
+        (
+            "findings.csv",
+            FINDING_COLUMNS,
+            (finding_row(f, result.scanned_at) for f in result.findings),
+        ),
+        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.cells)),
+        ("gaps.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.gaps)),
+        ("issues.csv", ISSUE_COLUMNS, (issue_row(i) for i in result.inventory.issues)),
+    )
+
+
+def output_files(result: ScanResult) -> list[tuple[str, str]]:
+    """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json
+    (for uploads, e.g. the Lambda handler's to S3)."""
+    files = []
+    for name, columns, rows in _tables(result):
+        buf = io.StringIO()
+        write_csv(buf, columns, rows)
+        files.append((name, buf.getvalue()))
+    doc = json.dumps(scan_document(result), indent=1, ensure_ascii=False, default=str)
+    files.append(("scan.json", doc + "\n"))
+    return files
+
+
+def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
+    """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, written atomically as a
+    set: every file is streamed to a temporary file first and all are renamed at the end, so
+    a failure while writing leaves all the previous files."""
+    prepare_dir(directory)
+    written = []
+    with contextlib.ExitStack() as renames:
+        for name, columns, rows in _tables(result):
+            fh = renames.enter_context(atomic_text(directory / name, bom=excel))
+            write_csv(fh, columns, rows)
+            written.append(directory / name)
+        fh = renames.enter_context(atomic_text(directory / "scan.json"))
+        fh.writelines(iter_scan_json(result))
+        written.append(directory / "scan.json")
+    return written

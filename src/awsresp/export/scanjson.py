@@ -1,0 +1,102 @@
+"""scan.json: the whole scan as one JSON document, streamed one item at a time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from awsresp import __version__
+from awsresp.export.tables import cell_row, finding_row, issue_row
+from awsresp.model import Resource, ScanResult
+
+SCHEMA_VERSION = 1
+
+
+def resource_json(r: Resource, service_class: str) -> dict[str, Any]:
+    return {
+        "type": r.type,
+        "id": r.id,
+        "arn": r.arn,
+        "name": r.name,
+        "account": r.account,
+        "region": r.region,
+        "service_class": service_class,
+        "tags": dict(r.tags),
+        "account_fact": r.account_fact,
+        "unlisted": r.unlisted,
+        "unreadable": sorted(r.unreadable),
+        "config": r.config,
+    }
+
+
+# The long lists of scan.json: streamed item by item when the file is written.
+_STREAMED = ("issues", "findings", "matrix", "gaps", "resources")
+
+
+def _document_parts(result: ScanResult) -> dict[str, Any]:
+    """scan.json's fields in order; the long lists are lazy iterables."""
+    inv = result.inventory
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "awsresp", "version": __version__},
+        "scanned_at": result.scanned_at,
+        "account": inv.account,
+        "partition": inv.partition,
+        "regions": list(inv.regions),
+        "complete": result.complete,
+        "started_at": inv.started_at,
+        "finished_at": inv.finished_at,
+        "summary": summary_counts(result),
+        "issues": (issue_row(i) for i in inv.issues),
+        "findings": (finding_row(f, result.scanned_at) for f in result.findings),
+        "matrix": (cell_row(c) for c in result.cells),
+        "gaps": (cell_row(c) for c in result.gaps),
+        "resources": (
+            resource_json(r, cls) for r, cls in zip(inv.resources, result.classes, strict=True)
+        ),
+        "stats": {"api_calls": result.stats},
+    }
+
+
+def scan_document(result: ScanResult) -> dict[str, Any]:
+    """The whole of scan.json as one value (stdout, uploads, tests)."""
+    parts = _document_parts(result)
+    return {k: list(v) if k in _STREAMED else v for k, v in parts.items()}
+
+
+def _json_item(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def iter_scan_json(result: ScanResult) -> Iterator[str]:
+    """scan.json as text chunks, one finding or resource at a time, so writing the file
+    never holds every row at once (the same JSON value as `scan_document`)."""
+    yield "{"
+    for n, (key, value) in enumerate(_document_parts(result).items()):
+        yield ("\n" if n == 0 else ",\n") + f" {_json_item(key)}: "
+        if key not in _STREAMED:
+            yield _json_item(value)
+            continue
+        empty = True
+        for item in value:
+            yield ("[\n  " if empty else ",\n  ") + _json_item(item)
+            empty = False
+        yield "[]" if empty else "\n ]"
+    yield "\n}\n"
+
+
+def summary_counts(result: ScanResult) -> dict[str, Any]:
+    statuses: dict[str, int] = {}
+    for f in result.findings:
+        statuses[f.status.value] = statuses.get(f.status.value, 0) + 1
+    cells: dict[str, int] = {}
+    for c in result.cells:
+        cells[c.status.value] = cells.get(c.status.value, 0) + 1
+    return {
+        "resources": sum(1 for r in result.inventory.resources if not r.unlisted),
+        "findings": statuses,
+        "cells": cells,
+        "gaps": len(result.gaps),
+        "issues": len(result.inventory.issues),
+    }

@@ -1,0 +1,166 @@
+"""The tabular outputs (findings, matrix, gaps, issues, controls) as rows, and CSV writing
+(RFC 4180, safe in a spreadsheet)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from awsresp.model import Cell, CollectionIssue, Finding
+
+FINDING_COLUMNS = [
+    "account_id",
+    "region",
+    "service",
+    "resource_type",
+    "resource_id",
+    "resource_arn",
+    "resource_name",
+    "service_class",
+    "layer",
+    "owner",
+    "control_id",
+    "control_title",
+    "status",
+    "severity",
+    "safeguard",
+    "evidence",
+    "references",
+    "remediation",
+    "scanned_at",
+    "finding_id",
+]
+MATRIX_COLUMNS = [
+    "account_id",
+    "layer",
+    "service",
+    "service_class",
+    "owner",
+    "status",
+    "passed",
+    "failed",
+    "unknown",
+    "resources",
+    "reason",
+    "evidence",
+]
+ISSUE_COLUMNS = [
+    "service",
+    "region",
+    "operation",
+    "iam_action",
+    "error_code",
+    "kind",
+    "resource_type",
+    "message",
+]
+
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def references_text(refs: Any) -> str:
+    return "; ".join(f"{k} {', '.join(v)}" for k, v in sorted(refs.items()))
+
+
+def finding_id(account: str, control_id: str, arn: str, rtype: str, rid: str, region: str) -> str:
+    """Stable across scans: the same control on the same resource keeps its id."""
+    where = arn or f"{rtype}/{rid}@{region}"
+    return hashlib.sha256(f"{account}|{control_id}|{where}".encode()).hexdigest()[:16]
+
+
+def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
+    r = f.resource
+    return {
+        "account_id": r.account,
+        "region": r.region,
+        "service": r.service,
+        "resource_type": r.type,
+        "resource_id": r.id,
+        "resource_arn": r.arn,
+        "resource_name": r.name,
+        "service_class": f.service_class.value,
+        "layer": f.layer.value,
+        "owner": f.owner,
+        "control_id": f.control.id,
+        "control_title": f.control.title,
+        "status": f.status.value,
+        "severity": f.control.severity.value,
+        "safeguard": "true" if f.control.safeguard else "false",
+        "evidence": _json(f.evidence),
+        "references": references_text(f.control.references),
+        "remediation": f.control.remediation,
+        "scanned_at": scanned_at,
+        "finding_id": finding_id(r.account, f.control.id, r.arn, r.type, r.id, r.region),
+    }
+
+
+def cell_row(c: Cell) -> dict[str, Any]:
+    return {
+        "account_id": c.account,
+        "layer": c.layer.value,
+        "service": c.service,
+        "service_class": c.service_class.value,
+        "owner": c.owner,
+        "status": c.status.value,
+        "passed": c.passed,
+        "failed": c.failed,
+        "unknown": c.unknown,
+        "resources": c.resources,
+        "reason": c.reason,
+        "evidence": c.evidence,
+    }
+
+
+def issue_row(i: CollectionIssue) -> dict[str, Any]:
+    return {
+        "service": i.service,
+        "region": i.region,
+        "operation": i.operation,
+        "iam_action": i.iam_action,
+        "error_code": i.error_code,
+        "kind": i.kind.value,
+        "resource_type": i.resource_type,
+        "message": i.message,
+    }
+
+
+def write_csv(out: TextIO, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: safe_cell(row[k]) for k in columns})
+
+
+def controls_rows(catalog: Any) -> list[dict[str, Any]]:
+    """The control catalog as rows: what each checks, where it counts and who owns it."""
+    rows = []
+    for c in sorted(catalog.controls.values(), key=lambda c: c.id):
+        row: dict[str, Any] = {
+            "id": c.id,
+            "title": c.title,
+            "layer": c.layer.value,
+            "resource_type": c.resource_type,
+            "account_scoped": c.account_scoped,
+            "severity": c.severity.value,
+            "safeguard": c.safeguard,
+        }
+        for cls, owner in sorted(catalog.ownership[c.layer].items()):
+            row[f"owner_{cls.value}"] = owner
+        row["references"] = [f"{k} {v}" for k, vs in sorted(c.references.items()) for v in vs]
+        row["remediation"] = c.remediation
+        rows.append(row)
+    return rows
