@@ -9,7 +9,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from awsresp.sandbox.estate.data import LAMBDA_TRUST, zip_source
+from awsresp.sandbox.estate.lambda_ import LAMBDA_TRUST, zip_source
 
 Client = Callable[[str], Any]
 ACCOUNT = "123456789012"

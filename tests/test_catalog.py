@@ -100,3 +100,16 @@ def test_cli_reports_malformed_mappings_with_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "custom.yaml" in result.stderr and "datum" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_controls_are_filed_by_the_service_of_their_resource() -> None:
+    """mappings/controls/<service>.yaml holds exactly that service's controls, and every such
+    file names a service some collector reads: adding a control leaves no file to choose."""
+    from awsresp.paths import load_yaml, mappings_dir
+
+    collected = {spec.service for spec in load_specs()}
+    for path in sorted((mappings_dir() / "controls").glob("*.yaml")):
+        assert path.stem in collected, f"{path.name}: no collector for service {path.stem!r}"
+        for control in load_yaml(path.read_text()):
+            service = str(control["resource"]).split(".", 1)[0]
+            assert service == path.stem, f"{path.name}: {control['id']} is about {service}"

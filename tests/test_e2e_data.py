@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from awsresp.sandbox.estate.data import LAMBDA_SECRET_VALUE, SECRET_STRING
+from awsresp.sandbox.estate.lambda_ import LAMBDA_SECRET_VALUE
+from awsresp.sandbox.estate.secretsmanager import SECRET_STRING
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,5 @@
-"""Golden tests: every control has a fixture file with passing and failing configurations."""
+"""Golden tests: every control has a fixture file, tests/golden/<service>/<control id>.yaml,
+with passing, failing and unreadable configurations."""
 
 from __future__ import annotations
 
@@ -17,13 +18,19 @@ GOLDEN = Path(__file__).parent / "golden"
 _ALL = Definitions.load().catalog.controls
 
 
+def _golden(control_id: str) -> Path:
+    return GOLDEN / _ALL[control_id].resource_type.split(".", 1)[0] / f"{control_id}.yaml"
+
+
 @pytest.mark.parametrize("control_id", sorted(_ALL))
 def test_control_matches_its_golden_cases(control_id: str) -> None:
-    path = GOLDEN / f"{control_id}.yaml"
+    path = _golden(control_id)
     assert path.is_file(), f"missing golden fixture {path.name}: every control needs one"
     cases: list[dict[str, Any]] = yaml.safe_load(path.read_text())["cases"]
     expects = {c["expect"] for c in cases}
-    assert {"pass", "fail"} <= expects, "a control needs at least one passing and one failing case"
+    assert {"pass", "fail", "unknown"} <= expects, (
+        "a control needs a passing, a failing and an unreadable (unknown) case"
+    )
     control = _ALL[control_id]
     for case in cases:
         resource = make_resource(
@@ -39,7 +46,7 @@ def test_control_matches_its_golden_cases(control_id: str) -> None:
 @pytest.mark.parametrize("control_id", sorted(_ALL))
 def test_control_is_unknown_when_what_it_reads_is_unreadable(control_id: str) -> None:
     control = _ALL[control_id]
-    cases = yaml.safe_load((GOLDEN / f"{control_id}.yaml").read_text())["cases"]
+    cases = yaml.safe_load(_golden(control_id).read_text())["cases"]
     config = next(c["config"] for c in cases if c["expect"] == "pass")
     resource = make_resource(
         control.resource_type, config, unreadable=frozenset(config) | frozenset({"*"})
@@ -49,5 +56,9 @@ def test_control_is_unknown_when_what_it_reads_is_unreadable(control_id: str) ->
 
 
 def test_no_orphan_golden_files() -> None:
-    orphans = [p.stem for p in GOLDEN.glob("*.yaml") if p.stem not in _ALL]
+    orphans = [
+        str(p.relative_to(GOLDEN))
+        for p in GOLDEN.rglob("*.yaml")
+        if p.stem not in _ALL or p != _golden(p.stem)
+    ]
     assert not orphans, f"golden files without a control: {orphans}"

@@ -1,15 +1,48 @@
-"""The sandbox estate: one seeding module per service, run in this order."""
+"""The sandbox estate: one seeding module per service, run in this order (later services use
+what earlier ones made: roles, buckets, keys, the VPC). The order also fixes the ids that
+moto's seeded generator hands out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from awsresp.sandbox.estate import compute, data, detect, iam, s3
+from awsresp.sandbox.estate import (
+    cloudtrail,
+    cloudwatch,
+    config,
+    dynamodb,
+    ec2,
+    elbv2,
+    guardduty,
+    iam,
+    kms,
+    lambda_,
+    rds,
+    s3,
+    secretsmanager,
+    workspaces,
+)
 
 if TYPE_CHECKING:
     from awsresp.sandbox import Sandbox
 
-SEEDERS = (iam.seed, s3.seed, data.seed, compute.seed, detect.seed)
+SEEDERS: tuple[Callable[[Sandbox], None], ...] = (
+    iam.seed,
+    s3.seed,
+    kms.seed,
+    rds.seed,
+    lambda_.seed,
+    secretsmanager.seed,
+    dynamodb.seed,
+    workspaces.seed,
+    ec2.seed,
+    elbv2.seed,
+    cloudtrail.seed,
+    cloudwatch.seed,
+    config.seed,
+    guardduty.seed,
+)
 
 
 def seed_all(sandbox: Sandbox) -> None:
