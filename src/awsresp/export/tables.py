@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from awsresp.model import Cell, CollectionIssue, Finding
+from awsresp.model import Cell, CollectionIssue, Finding, Gap
 
 FINDING_COLUMNS = [
     "account_id",
@@ -40,13 +40,17 @@ MATRIX_COLUMNS = [
     "service_class",
     "owner",
     "status",
-    "passed",
-    "failed",
-    "unknown",
     "resources",
+    "controlled",
+    "exposed",
+    "weak",
+    "unreadable",
+    "coverage",
+    "worst",
     "reason",
     "evidence",
 ]
+GAP_COLUMNS = ["rank", "kind", *MATRIX_COLUMNS, "affects"]
 ISSUE_COLUMNS = [
     "service",
     "region",
@@ -116,13 +120,26 @@ def cell_row(c: Cell) -> dict[str, Any]:
         "service_class": c.service_class.value,
         "owner": c.owner,
         "status": c.status.value,
-        "passed": c.passed,
-        "failed": c.failed,
-        "unknown": c.unknown,
         "resources": c.resources,
+        "controlled": c.controlled,
+        "exposed": c.exposed,
+        "weak": c.weak,
+        "unreadable": c.unreadable,
+        "coverage": c.coverage,
+        "worst": c.worst,
         "reason": c.reason,
         "evidence": c.evidence,
     }
+
+
+def gap_rows(gaps: Iterable[Gap]) -> Iterator[dict[str, Any]]:
+    """gaps.csv: ranked gaps then exposures, with the services a baseline gap shows on."""
+    for rank, g in enumerate(gaps, start=1):
+        yield (
+            {"rank": rank, "kind": g.kind.value}
+            | cell_row(g.cell)
+            | {"affects": " ".join(g.affects)}
+        )
 
 
 def issue_row(i: CollectionIssue) -> dict[str, Any]:
@@ -154,7 +171,8 @@ def controls_rows(catalog: Any) -> list[dict[str, Any]]:
             "title": c.title,
             "layer": c.layer.value,
             "resource_type": c.resource_type,
-            "account_scoped": c.account_scoped,
+            "scope": " ".join(c.scope),
+            "covers": " ".join(c.covers),
             "severity": c.severity.value,
             "safeguard": c.safeguard,
         }
