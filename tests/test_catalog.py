@@ -113,3 +113,29 @@ def test_controls_are_filed_by_the_service_of_their_resource() -> None:
         for control in load_yaml(path.read_text()):
             service = str(control["resource"]).split(".", 1)[0]
             assert service == path.stem, f"{path.name}: {control['id']} is about {service}"
+
+
+def test_benchmark_checks_left_out_are_named_with_a_reason() -> None:
+    """mappings/benchmarks/<service>.yaml lists the automated CIS AWS Foundations and AWS
+    FSBP checks for a collected service that no control implements, each with why; a check
+    listed there is not also claimed by a control."""
+    from awsresp.evaluate.catalog import REFERENCE_KEYS
+    from awsresp.paths import load_yaml, mappings_dir
+
+    collected = {spec.service for spec in load_specs()}
+    claimed = {
+        (key, ref)
+        for control in load_catalog(TYPES).controls.values()
+        for key, refs in control.references.items()
+        for ref in refs
+    }
+    for path in sorted((mappings_dir() / "benchmarks").glob("*.yaml")):
+        assert path.stem in collected, f"{path.name}: no collector for service {path.stem!r}"
+        doc = load_yaml(path.read_text())
+        assert set(doc) == {"left_out"}, path.name
+        for entry in doc["left_out"]:
+            assert set(entry) == {"ref", "title", "why"}, (path.name, entry)
+            key, _, ref = str(entry["ref"]).partition(" ")
+            assert key in REFERENCE_KEYS and REFERENCE_KEYS[key].match(ref), (path.name, entry)
+            assert str(entry["why"]).strip(), (path.name, entry)
+            assert (key, ref) not in claimed, f"{path.name}: {entry['ref']} has a control"

@@ -21,6 +21,7 @@ _CONTROL_ID = re.compile(r"^[a-z-]+\.[a-z0-9-]+\.[a-z0-9-]+$")
 # Reference frameworks a control may cite, with the form of their identifiers.
 REFERENCE_KEYS = {
     "cis-aws-3.0": re.compile(r"^\d+(\.\d+)+$"),
+    "cis-aws-4.0": re.compile(r"^\d+(\.\d+)+$"),
     "nist-800-53-r5": re.compile(r"^[A-Z]{2}-\d+(\(\d+\))?$"),
     "pci-dss-4.0": re.compile(r"^\d+(\.\d+)+$"),
     "aws-fsbp": re.compile(r"^[A-Za-z0-9]+\.\d+$"),
