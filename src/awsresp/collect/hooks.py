@@ -202,7 +202,7 @@ HOOKS: dict[str, Hook] = {
 }
 
 
-# --- KMS: key aliases; WorkSpaces: the IP access groups of a directory -----------------
+# --- KMS: key aliases; Lambda: subnet zones; DynamoDB: auto scaling; WorkSpaces: IP groups ----
 
 
 def kms_key_aliases(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
@@ -232,9 +232,91 @@ def workspaces_directory_ip_groups(
     return [[groups.get(gid, {"groupId": gid}) for gid in ids] for ids in wanted]
 
 
+def lambda_vpc_zones(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The Availability Zones of each function's VPC subnets, sorted and without repeats
+    (None for a function outside a VPC). DescribeSubnets is read once per region, and only
+    when some function is attached to a VPC."""
+    wanted = [[str(s) for s in (item.get("VpcConfig") or {}).get("SubnetIds") or []] for item in items]
+    if not any(wanted):
+        return [None for _ in items]
+    zones: dict[str, str] = {}
+    for page in _pages(ctx.call("ec2", "DescribeSubnets", {})):
+        for subnet in page.get("Subnets", []):
+            if subnet.get("AvailabilityZone"):
+                zones[str(subnet.get("SubnetId"))] = str(subnet["AvailabilityZone"])
+    return [
+        sorted({zones[s] for s in ids if s in zones}) if ids else None for ids in wanted
+    ]
+
+
+def _on_demand(table: Mapping[str, Any]) -> bool:
+    return (table.get("BillingModeSummary") or {}).get("BillingMode") == "PAY_PER_REQUEST"
+
+
+def dynamodb_table_autoscaling(
+    ctx: HookContext, items: Sequence[Mapping[str, Any]]
+) -> list[Any]:
+    """The capacity dimensions registered with Application Auto Scaling for each table and
+    each of its global secondary indexes (from the DescribeTable answers the table's own
+    detail reads, so no call is repeated). DescribeScalableTargets is read once per region,
+    and only when some table has provisioned capacity."""
+    tables: list[Mapping[str, Any] | None] = []
+    for item in items:
+        try:
+            answer = ctx.call("dynamodb", "DescribeTable", {"TableName": item["Value"]})
+        except ClientError:
+            # The table's own Table detail fails with the same error and records it; without
+            # the table's indexes its scaling is not known either.
+            tables.append(None)
+            continue
+        tables.append(answer.get("Table", {}))
+    targets: dict[str, list[str]] = {}
+    if any(t is not None and not _on_demand(t) for t in tables):
+        params = {"ServiceNamespace": "dynamodb"}
+        for page in _pages(ctx.call("application-autoscaling", "DescribeScalableTargets", params)):
+            for target in page.get("ScalableTargets", []):
+                targets.setdefault(str(target.get("ResourceId")), []).append(
+                    str(target.get("ScalableDimension"))
+                )
+    out: list[Any] = []
+    for item, table in zip(items, tables, strict=True):
+        if table is None:
+            out.append(None)
+            continue
+        resource = f"table/{item['Value']}"
+        out.append(
+            {
+                "Table": sorted(targets.get(resource, [])),
+                "Indexes": [
+                    {
+                        "IndexName": index.get("IndexName"),
+                        "Dimensions": sorted(
+                            targets.get(f"{resource}/index/{index.get('IndexName')}", [])
+                        ),
+                    }
+                    for index in table.get("GlobalSecondaryIndexes") or []
+                ],
+            }
+        )
+    return out
+
+
 HOOKS.update(
     {
         "kms_key_aliases": Hook(kms_key_aliases, (("kms", "ListAliases"),), ("kms:ListAliases",)),
+        "dynamodb_table_autoscaling": Hook(
+            dynamodb_table_autoscaling,
+            (("dynamodb", "DescribeTable"), ("application-autoscaling", "DescribeScalableTargets")),
+            ("dynamodb:DescribeTable", "application-autoscaling:DescribeScalableTargets"),
+            # only when some table has provisioned capacity
+            conditional=(("application-autoscaling", "DescribeScalableTargets"),),
+        ),
+        "lambda_vpc_zones": Hook(
+            lambda_vpc_zones,
+            (("ec2", "DescribeSubnets"),),
+            ("ec2:DescribeSubnets",),
+            conditional=(("ec2", "DescribeSubnets"),),  # only when a function is in a VPC
+        ),
         "workspaces_directory_ip_groups": Hook(
             workspaces_directory_ip_groups,
             (("workspaces", "DescribeIpGroups"),),
