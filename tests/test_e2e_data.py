@@ -12,63 +12,178 @@ from awsresp.sandbox.estate.secretsmanager import SECRET_STRING
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = {"kms", "rds", "lambda", "secretsmanager", "dynamodb", "workspaces", "clientvpn"}
+SERVICES = {
+    "kms",
+    "rds",
+    "lambda",
+    "secretsmanager",
+    "dynamodb",
+    "dax",
+    "workspaces",
+    "clientvpn",
+}
 UNLISTED = "(could not be listed)"
+P, F = "pass", "fail"
 
-# (control id, region, resource name) -> status. Names, because moto's ids for keys,
-# WorkSpaces and directories are random.
+
+def _table(
+    region: str, names: tuple[str, ...], rows: dict[str, tuple[str | None, ...]]
+) -> dict[tuple[str, str, str], str]:
+    """(control id, region, resource name) -> status, from one row of statuses per control
+    with one column per resource (None: the control does not apply to that resource)."""
+    return {
+        (control, region, name): status
+        for control, statuses in rows.items()
+        for name, status in zip(names, statuses, strict=True)
+        if status is not None
+    }
+
+
+E1, W1 = "us-east-1", "eu-west-1"
+# Names, because moto's ids for keys, WorkSpaces and directories are random.
+KEYS = ("alias/acme-app-data", "alias/acme-ebs", "alias/acme-legacy-export", "alias/acme-retired")
+# The EBS key comes from the compute estate (rotation on); the retired key is pending
+# deletion, so rotation no longer applies to it.
+KMS = _table(
+    E1,
+    KEYS,
+    {
+        "data.kms.key-rotation-enabled": (P, P, F, None),
+        "data.kms.key-policy-not-public": (P, P, F, P),
+        "data.kms.key-not-pending-deletion": (P, P, P, F),
+    },
+)
+# The orders database is well kept; the reporting database fails everything it can.
+RDS_INSTANCES = _table(
+    E1,
+    ("acme-orders-db", "acme-reports-db"),
+    {
+        "network-controls.rds.instance-not-publicly-accessible": (P, F),
+        "network-controls.rds.instance-non-default-port": (P, F),
+        "platform-runtime.rds.instance-auto-minor-version-upgrade": (P, F),
+        "data.rds.instance-storage-encrypted": (P, F),
+        "data.rds.instance-backup-retention": (P, F),
+        "data.rds.instance-deletion-protection": (P, F),
+        "data.rds.instance-multi-az": (P, F),
+        "data.rds.instance-copies-tags-to-snapshots": (P, F),
+        "logging-detection.rds.instance-enhanced-monitoring": (P, F),
+        "logging-detection.rds.instance-logs-exported": (P, F),
+        "identity-directory.rds.instance-iam-authentication": (P, F),
+        "identity-directory.rds.instance-custom-admin-username": (P, F),
+    },
+)
+# Aurora members: only the controls that are the instance's own apply.
+RDS_MEMBERS = _table(
+    E1,
+    ("acme-analytics-a", "acme-analytics-b"),
+    {
+        "network-controls.rds.instance-not-publicly-accessible": (P, P),
+        "platform-runtime.rds.instance-auto-minor-version-upgrade": (P, P),
+        "logging-detection.rds.instance-enhanced-monitoring": (P, P),
+    },
+)
+RDS_CLUSTERS = _table(
+    E1,
+    ("acme-analytics", "acme-legacy-aurora"),
+    {
+        "data.rds.cluster-storage-encrypted": (P, F),
+        "data.rds.cluster-backup-retention": (P, F),
+        "data.rds.cluster-deletion-protection": (P, F),
+        "data.rds.cluster-multi-az": (P, F),
+        "data.rds.cluster-backtracking-enabled": (P, F),
+        "data.rds.cluster-copies-tags-to-snapshots": (P, F),
+        "network-controls.rds.cluster-non-default-port": (P, F),
+        "identity-directory.rds.cluster-iam-authentication": (P, F),
+        "identity-directory.rds.cluster-custom-admin-username": (P, F),
+        "logging-detection.rds.cluster-logs-exported": (P, F),
+    },
+)
+# One private snapshot of each kind (encrypted, shared with a named account) and one public.
+RDS_SNAPSHOTS = {
+    **_table(
+        E1,
+        ("acme-orders-before-migration", "acme-reports-export"),
+        {"data.rds.snapshot-not-public": (P, F), "data.rds.snapshot-encrypted": (P, F)},
+    ),
+    **_table(
+        E1,
+        ("acme-analytics-monthly", "acme-legacy-aurora-final"),
+        {
+            "data.rds.cluster-snapshot-not-public": (P, F),
+            "data.rds.cluster-snapshot-encrypted": (P, F),
+        },
+    ),
+    **_table(
+        E1, ("acme-orders-proxy", "acme-reports-proxy"), {"data.rds.proxy-requires-tls": (P, F)}
+    ),
+}
+# us-east-1 has one subscription, for instance events; eu-west-1 none (nothing to judge).
+RDS_EVENTS = _table(
+    E1,
+    ("RDS event subscriptions",),
+    {
+        "logging-detection.rds.event-subscription-instance-events": (P,),
+        "logging-detection.rds.event-subscription-cluster-events": (F,),
+        "logging-detection.rds.event-subscription-parameter-group-events": (F,),
+        "logging-detection.rds.event-subscription-security-group-events": (F,),
+    },
+)
+# A container image: no runtime, code signing, URL or VPC; the legacy function sits in one
+# subnet, the orders API in two zones (and lets S3 invoke it for one account's bucket).
+LAMBDA = _table(
+    E1,
+    ("legacy-report-builder", "orders-api", "image-resizer"),
+    {
+        "platform-runtime.lambda.runtime-supported": (F, P, None),
+        "application.lambda.function-url-requires-iam-auth": (F, P, None),
+        "application.lambda.function-not-public": (F, P, P),
+        "application.lambda.code-signing-enabled": (F, F, None),
+        "network-controls.lambda.function-vpc-multi-az": (F, P, None),
+    },
+)
+# moto cannot date a secret in the past: both were created (and read) just now, so the
+# age controls pass; rotation on schedule applies to the rotating secret only.
+SECRETS = _table(
+    E1,
+    ("acme/orders/db-password", "acme/reports/db-password"),
+    {
+        "data.secretsmanager.secret-rotation-enabled": (P, F),
+        "data.secretsmanager.secret-rotation-on-schedule": (P, None),
+        "data.secretsmanager.secret-rotated-within-90-days": (P, P),
+        "access-rights.secretsmanager.secret-recently-used": (P, P),
+    },
+)
+# Orders: on-demand, protected, PITR; sessions: provisioned without auto scaling; audit:
+# provisioned, table and index scaled.
+DYNAMODB = {
+    **_table(
+        W1,
+        ("acme-orders", "acme-sessions", "acme-audit"),
+        {
+            "data.dynamodb.table-pitr-enabled": (P, F, P),
+            "data.dynamodb.table-deletion-protection": (P, F, F),
+            "data.dynamodb.table-capacity-scales": (P, F, P),
+        },
+    ),
+    **_table(
+        W1,
+        ("acme-orders-cache", "acme-legacy-cache"),
+        {
+            "data.dax.cluster-encrypted-at-rest": (P, F),
+            "data.dax.cluster-encrypted-in-transit": (P, F),
+        },
+    ),
+}
 EXPECTED_FINDINGS = {
-    ("data.kms.key-rotation-enabled", "us-east-1", "alias/acme-app-data"): "pass",
-    ("data.kms.key-policy-not-public", "us-east-1", "alias/acme-app-data"): "pass",
-    ("data.kms.key-not-pending-deletion", "us-east-1", "alias/acme-app-data"): "pass",
-    # The compute estate's EBS key (rotation on).
-    ("data.kms.key-rotation-enabled", "us-east-1", "alias/acme-ebs"): "pass",
-    ("data.kms.key-policy-not-public", "us-east-1", "alias/acme-ebs"): "pass",
-    ("data.kms.key-not-pending-deletion", "us-east-1", "alias/acme-ebs"): "pass",
-    ("data.kms.key-rotation-enabled", "us-east-1", "alias/acme-legacy-export"): "fail",
-    ("data.kms.key-policy-not-public", "us-east-1", "alias/acme-legacy-export"): "fail",
-    ("data.kms.key-not-pending-deletion", "us-east-1", "alias/acme-legacy-export"): "pass",
-    # Pending deletion: rotation does not apply any more.
-    ("data.kms.key-policy-not-public", "us-east-1", "alias/acme-retired"): "pass",
-    ("data.kms.key-not-pending-deletion", "us-east-1", "alias/acme-retired"): "fail",
-    ("data.rds.instance-storage-encrypted", "us-east-1", "acme-reports-db"): "fail",
-    ("data.rds.instance-backup-retention", "us-east-1", "acme-reports-db"): "fail",
-    ("data.rds.instance-deletion-protection", "us-east-1", "acme-reports-db"): "fail",
-    ("network-controls.rds.instance-not-publicly-accessible", "us-east-1", "acme-reports-db"): (
-        "fail"
-    ),
-    ("platform-runtime.rds.instance-auto-minor-version-upgrade", "us-east-1", "acme-reports-db"): (
-        "fail"
-    ),
-    ("data.rds.instance-storage-encrypted", "us-east-1", "acme-orders-db"): "pass",
-    ("data.rds.instance-backup-retention", "us-east-1", "acme-orders-db"): "pass",
-    ("data.rds.instance-deletion-protection", "us-east-1", "acme-orders-db"): "pass",
-    ("network-controls.rds.instance-not-publicly-accessible", "us-east-1", "acme-orders-db"): (
-        "pass"
-    ),
-    ("platform-runtime.rds.instance-auto-minor-version-upgrade", "us-east-1", "acme-orders-db"): (
-        "pass"
-    ),
-    ("platform-runtime.lambda.runtime-supported", "us-east-1", "legacy-report-builder"): "fail",
-    ("application.lambda.function-url-requires-iam-auth", "us-east-1", "legacy-report-builder"): (
-        "fail"
-    ),
-    ("application.lambda.function-not-public", "us-east-1", "legacy-report-builder"): "fail",
-    ("application.lambda.code-signing-enabled", "us-east-1", "legacy-report-builder"): "fail",
-    ("platform-runtime.lambda.runtime-supported", "us-east-1", "orders-api"): "pass",
-    ("application.lambda.function-url-requires-iam-auth", "us-east-1", "orders-api"): "pass",
-    ("application.lambda.function-not-public", "us-east-1", "orders-api"): "pass",
-    ("application.lambda.code-signing-enabled", "us-east-1", "orders-api"): "fail",
-    # A container image: no runtime, code signing or URL controls apply.
-    ("application.lambda.function-not-public", "us-east-1", "image-resizer"): "pass",
-    ("data.secretsmanager.secret-rotation-enabled", "us-east-1", "acme/reports/db-password"): (
-        "fail"
-    ),
-    ("data.secretsmanager.secret-rotation-enabled", "us-east-1", "acme/orders/db-password"): (
-        "pass"
-    ),
-    ("data.dynamodb.table-pitr-enabled", "eu-west-1", "acme-orders"): "pass",
-    ("data.dynamodb.table-pitr-enabled", "eu-west-1", "acme-sessions"): "fail",
+    **KMS,
+    **RDS_INSTANCES,
+    **RDS_MEMBERS,
+    **RDS_CLUSTERS,
+    **RDS_SNAPSHOTS,
+    **RDS_EVENTS,
+    **LAMBDA,
+    **SECRETS,
+    **DYNAMODB,
     ("data.workspaces.volumes-encrypted", "us-east-1", "finance-analyst"): "pass",
     ("data.workspaces.volumes-encrypted", "us-east-1", "contractor"): "fail",
     ("endpoints.workspaces.directory-ip-access-restricted", "us-east-1", "corp.acme.example"): (
@@ -142,6 +257,21 @@ def test_data_service_cells(sandbox_scan: dict[str, Any]) -> None:
 
     assert status("rds", "container", "network-controls") == ("shared", "partial")
     assert status("rds", "container", "platform-runtime") == ("shared", "partial")
+    # Two public snapshots and the unencrypted databases expose RDS's data layer.
+    rds_data = cells[("rds", "container", "data")]
+    assert (rds_data["status"], rds_data["worst"]) == ("partial", "critical")
+    assert "data.rds.snapshot-not-public" in rds_data["evidence"]
+    # Database authentication is RDS's own identity evidence, not only the account's.
+    rds_identity = cells[("rds", "container", "identity-directory")]
+    assert (rds_identity["status"], rds_identity["reason"]) == ("partial", "weak")
+    # The region's event subscriptions count for RDS's logging, beside the instances'.
+    assert "event-subscription" in cells[("rds", "container", "logging-detection")]["evidence"]
+    # One function in two zones, one in a single subnet.
+    lambda_network = cells[("lambda", "abstracted", "network-controls")]
+    assert (lambda_network["controlled"], lambda_network["weak"]) == (1, 1)
+    # DAX is a service of its own: one encrypted cache, one not.
+    dax = cells[("dax", "container", "data")]
+    assert (dax["status"], dax["resources"], dax["controlled"]) == ("partial", 2, 1)
     assert status("workspaces", "container", "endpoints") == ("customer", "gap")
     # Client VPN could not be listed: in use or not is unknown, so it has no row.
     assert not any(service == "clientvpn" for service, _cls, _layer in cells)

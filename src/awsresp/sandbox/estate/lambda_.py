@@ -1,5 +1,7 @@
 """Lambda in the sandbox: a public function URL on a deprecated runtime with a password in
-its environment, an IAM-authenticated API, and a container-image function."""
+its environment, attached to one subnet of the default VPC; an IAM-authenticated API in two
+Availability Zones that Amazon S3 may invoke for one account's bucket; and a container-image
+function."""
 
 from __future__ import annotations
 
@@ -38,7 +40,23 @@ def zip_source(source: str) -> bytes:
     return buf.getvalue()
 
 
+def _default_vpc(sb: Sandbox) -> tuple[list[str], str]:
+    """Two default subnets (in two zones) and the default security group: functions attached
+    to them add no network resources of their own to the estate."""
+    ec2 = sb.client("ec2")
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
+    chosen = sorted(subnets["Subnets"], key=lambda s: s["AvailabilityZone"])[:2]
+    group = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "group-name", "Values": ["default"]},
+            {"Name": "vpc-id", "Values": [chosen[0]["VpcId"]]},
+        ]
+    )["SecurityGroups"][0]["GroupId"]
+    return [s["SubnetId"] for s in chosen], group
+
+
 def seed(sb: Sandbox) -> None:
+    subnets, group = _default_vpc(sb)
     iam = sb.client("iam")
     role = iam.create_role(RoleName="acme-lambda-exec", AssumeRolePolicyDocument=LAMBDA_TRUST)
     role_arn = role["Role"]["Arn"]
@@ -53,6 +71,7 @@ def seed(sb: Sandbox) -> None:
         Handler="index.handler",
         Code=code,
         Environment={"Variables": {"DB_PASSWORD": LAMBDA_SECRET_VALUE, "LOG_LEVEL": "info"}},
+        VpcConfig={"SubnetIds": subnets[:1], "SecurityGroupIds": [group]},
     )
     lam.create_function_url_config(FunctionName="legacy-report-builder", AuthType="NONE")
     lam.add_permission(
@@ -69,8 +88,18 @@ def seed(sb: Sandbox) -> None:
         Role=role_arn,
         Handler="index.handler",
         Code=code,
+        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": [group]},
     )
     lam.create_function_url_config(FunctionName="orders-api", AuthType="AWS_IAM")
+    # Uploads to the orders bucket invoke it: limited to this account's bucket.
+    lam.add_permission(
+        FunctionName="orders-api",
+        StatementId="OrdersBucketUploads",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::acme-orders-uploads",
+        SourceAccount=ACCOUNT,
+    )
     # An image resizer shipped as a container image (customer-patched runtime).
     lam.create_function(
         FunctionName="image-resizer",
