@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 from moto import mock_aws
 
@@ -242,3 +243,221 @@ def test_lambda_service_class_follows_the_package_type(
     definitions: Any, config: dict[str, Any], expected: str
 ) -> None:
     assert definitions.catalog.service_class("lambda.function", config).value == expected
+
+
+@mock_aws
+def test_rds_lists_manual_snapshots_with_who_may_restore_them() -> None:
+    rds = boto3.client("rds", region_name=REGION)
+    rds.create_db_instance(
+        DBInstanceIdentifier="db",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        MasterUsername="owner",
+        MasterUserPassword="unit-test-password",
+    )
+    rds.create_db_snapshot(DBInstanceIdentifier="db", DBSnapshotIdentifier="export")
+    rds.modify_db_snapshot_attribute(
+        DBSnapshotIdentifier="export", AttributeName="restore", ValuesToAdd=["all"]
+    )
+    rds.create_db_cluster(
+        DBClusterIdentifier="aurora",
+        Engine="aurora-mysql",
+        MasterUsername="owner",
+        MasterUserPassword="unit-test-password",
+    )
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="aurora", DBClusterSnapshotIdentifier="c")
+    rds.modify_db_cluster_snapshot_attribute(
+        DBClusterSnapshotIdentifier="c", AttributeName="restore", ValuesToAdd=["210987654321"]
+    )
+    rds.create_event_subscription(
+        SubscriptionName="ops",
+        SnsTopicArn=f"arn:aws:sns:{REGION}:{ACCOUNT}:ops",
+        SourceType="db-instance",
+        Enabled=True,
+    )
+    inv, target = _collect({"rds"})
+    # moto keeps an automated snapshot of the instance too: automated ones are not listed.
+    snapshots = _of(inv, "rds.snapshot")
+    assert list(snapshots) == ["export"]
+    assert snapshots["export"].config["Attributes"] == [
+        {"AttributeName": "restore", "AttributeValues": ["all"]}
+    ]
+    assert snapshots["export"].arn == f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:export"
+    cluster_snapshot = _of(inv, "rds.cluster-snapshot")["c"]
+    assert cluster_snapshot.config["Attributes"][0]["AttributeValues"] == ["210987654321"]
+    # One attribute read per manual snapshot.
+    assert target.stats.calls[("rds", "DescribeDBSnapshotAttributes")] == 1
+    assert target.stats.calls[("rds", "DescribeDBClusterSnapshotAttributes")] == 1
+    # The region's subscriptions are one account fact, read in one call.
+    (events,) = (r for r in inv.resources if r.type == "rds.event-subscriptions")
+    assert events.account_fact and events.id == f"{ACCOUNT}/{REGION}"
+    assert [s["CustSubscriptionId"] for s in events.config["Subscriptions"]] == ["ops"]
+    assert target.stats.calls[("rds", "DescribeEventSubscriptions")] == 1
+    assert inv.complete
+
+
+def _vpc_subnets() -> dict[str, str]:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    layout = {"a1": ("10.0.1.0/24", "a"), "a2": ("10.0.2.0/24", "a"), "b1": ("10.0.3.0/24", "b")}
+    return {
+        name: ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{REGION}{zone}")[
+            "Subnet"
+        ]["SubnetId"]
+        for name, (cidr, zone) in layout.items()
+    }
+
+
+def _function(lam: Any, role: str, name: str, subnets: list[str] | None = None) -> None:
+    vpc = {"VpcConfig": {"SubnetIds": subnets, "SecurityGroupIds": []}} if subnets else {}
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _zip()},
+        **vpc,
+    )
+
+
+@mock_aws
+def test_lambda_functions_in_a_vpc_get_their_subnets_zones_from_one_read() -> None:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role = boto3.client("iam").create_role(
+        RoleName="exec", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    subnets = _vpc_subnets()
+    lam = boto3.client("lambda", region_name=REGION)
+    _function(lam, role, "one-zone", [subnets["a1"], subnets["a2"]])
+    _function(lam, role, "two-zones", [subnets["a1"], subnets["b1"], subnets["a2"]])
+    _function(lam, role, "no-vpc")
+    inv, target = _collect({"lambda"})
+    zones = {name: f.config["VpcZones"] for name, f in _of(inv, "lambda.function").items()}
+    assert zones == {
+        "one-zone": [f"{REGION}a"],
+        "two-zones": [f"{REGION}a", f"{REGION}b"],
+        "no-vpc": None,
+    }
+    assert target.stats.calls[("ec2", "DescribeSubnets")] == 1
+    assert inv.complete
+
+
+@mock_aws
+def test_functions_outside_a_vpc_make_no_subnet_read() -> None:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role = boto3.client("iam").create_role(
+        RoleName="exec", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    _function(boto3.client("lambda", region_name=REGION), role, "plain")
+    inv, target = _collect({"lambda"})
+    assert _of(inv, "lambda.function")["plain"].config["VpcZones"] is None
+    assert target.stats.calls[("ec2", "DescribeSubnets")] == 0
+
+
+_TABLE_KEY: dict[str, Any] = {
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+}
+_UNITS = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+
+
+@mock_aws
+def test_on_demand_tables_make_no_auto_scaling_read() -> None:
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST", **_TABLE_KEY)
+    inv, target = _collect({"dynamodb"})
+    table = _of(inv, "dynamodb.table")["orders"]
+    assert table.config["AutoScaling"] == {"Table": [], "Indexes": []}
+    assert target.stats.calls[("application-autoscaling", "DescribeScalableTargets")] == 0
+    # The hook reads the same DescribeTable answer as the table's own detail: one call.
+    assert target.stats.calls[("dynamodb", "DescribeTable")] == 1
+
+
+@mock_aws
+def test_provisioned_tables_get_the_scaling_of_the_table_and_each_index() -> None:
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    index = {
+        "IndexName": "by-who",
+        "KeySchema": [{"AttributeName": "who", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+        "ProvisionedThroughput": _UNITS,
+    }
+    ddb.create_table(
+        TableName="audit",
+        ProvisionedThroughput=_UNITS,
+        GlobalSecondaryIndexes=[index],
+        KeySchema=_TABLE_KEY["KeySchema"],
+        AttributeDefinitions=[
+            *_TABLE_KEY["AttributeDefinitions"],
+            {"AttributeName": "who", "AttributeType": "S"},
+        ],
+    )
+    ddb.create_table(TableName="sessions", ProvisionedThroughput=_UNITS, **_TABLE_KEY)
+    scaling = boto3.client("application-autoscaling", region_name=REGION)
+    for resource, dimension in [
+        ("table/audit", "dynamodb:table:ReadCapacityUnits"),
+        ("table/audit", "dynamodb:table:WriteCapacityUnits"),
+        ("table/audit/index/by-who", "dynamodb:index:ReadCapacityUnits"),
+    ]:
+        scaling.register_scalable_target(
+            ServiceNamespace="dynamodb",
+            ResourceId=resource,
+            ScalableDimension=dimension,
+            MinCapacity=1,
+            MaxCapacity=10,
+        )
+    inv, target = _collect({"dynamodb"})
+    tables = _of(inv, "dynamodb.table")
+    assert tables["audit"].config["AutoScaling"] == {
+        "Table": ["dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits"],
+        "Indexes": [{"IndexName": "by-who", "Dimensions": ["dynamodb:index:ReadCapacityUnits"]}],
+    }
+    assert tables["sessions"].config["AutoScaling"] == {"Table": [], "Indexes": []}
+    assert tables["audit"].config["Table"]["GlobalSecondaryIndexes"][0]["IndexName"] == "by-who"
+    assert target.stats.calls[("application-autoscaling", "DescribeScalableTargets")] == 1
+    assert target.stats.calls[("dynamodb", "DescribeTable")] == 2
+    assert inv.complete
+
+
+class _Tables:
+    """A hook context whose DescribeTable fails for the table named 'gone'."""
+
+    account, partition, region = ACCOUNT, "aws", REGION
+
+    def call(self, service: str, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "DescribeTable":
+            if params["TableName"] == "gone":
+                error = {"Error": {"Code": "ResourceNotFoundException", "Message": "gone"}}
+                raise ClientError(error, operation)
+            return {"Table": {"TableName": params["TableName"]}}
+        scalable = {"ResourceId": "table/kept", "ScalableDimension": "dynamodb:table:Read"}
+        return [{"ScalableTargets": [scalable]}]
+
+
+def test_a_table_that_cannot_be_described_has_no_scaling_and_spoils_no_other() -> None:
+    from awsresp.collect import hooks
+
+    out = hooks.dynamodb_table_autoscaling(_Tables(), [{"Value": "gone"}, {"Value": "kept"}])  # type: ignore[arg-type]
+    # The table's own Table detail records the failure; its scaling is unknown, not empty.
+    assert out == [None, {"Table": ["dynamodb:table:Read"], "Indexes": []}]
+
+
+@mock_aws
+def test_dax_clusters_carry_their_encryption_settings() -> None:
+    dax = boto3.client("dax", region_name=REGION)
+    dax.create_cluster(
+        ClusterName="cache",
+        NodeType="dax.t3.small",
+        ReplicationFactor=1,
+        IamRoleArn=f"arn:aws:iam::{ACCOUNT}:role/dax",
+        SSESpecification={"Enabled": True},
+        ClusterEndpointEncryptionType="TLS",
+    )
+    inv, _ = _collect({"dax"})
+    cache = _of(inv, "dax.cluster")["cache"]
+    assert cache.arn == f"arn:aws:dax:{REGION}:{ACCOUNT}:cache/cache"
+    assert (cache.config["SSEDescription"], cache.config["ClusterEndpointEncryptionType"]) == (
+        {"Status": "ENABLED"},
+        "TLS",
+    )
+    assert inv.complete
