@@ -25,6 +25,7 @@ from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, p
 from awsresp.errors import AwsrespError
 from awsresp.export import Format, render
 from awsresp.export.files import write_files
+from awsresp.export.terminal import printable, printable_rows
 from awsresp.model import ScanResult
 from awsresp.scan import Definitions, scan_account
 
@@ -58,7 +59,8 @@ app = typer.Typer(
 
 
 def _err(message: str) -> None:
-    print(f"awsresp: {message}", file=sys.stderr)
+    """One line on stderr; what came from the account or an endpoint is shown, not obeyed."""
+    print(f"awsresp: {printable(message)}", file=sys.stderr)
 
 
 class _Progress:
@@ -374,12 +376,12 @@ def controls(
         flat = [
             {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()} for row in rows
         ]
-        write_csv(sys.stdout, list(flat[0]) if flat else [], flat)
+        write_csv(sys.stdout, list(flat[0]) if flat else [], printable_rows(flat))
     else:
         from tabulate import tabulate
 
         table = [[r["id"], r["layer"], r["resource_type"], r["scope"], r["severity"]] for r in rows]
-        print(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"]))
+        print(printable(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"])))
         print(f"\n{len(rows)} controls")
 
 

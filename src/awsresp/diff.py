@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from awsresp.errors import AwsrespError
 from awsresp.export.scanjson import SCHEMA_VERSION
 from awsresp.export.tables import finding_id, write_csv
+from awsresp.export.terminal import printable, printable_rows
 from awsresp.model import ACCOUNT_ROW, CellStatus
 
 # Two scans' cells are compared only when both follow the same gap rule (scan.json's
@@ -293,16 +294,16 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
             "counts": d.counts(),
             "changes": rows,
         }
-        return json.dumps(doc, indent=1, ensure_ascii=False)
+        return json.dumps(doc, indent=1, ensure_ascii=True)
     if fmt == "csv":
         buf = io.StringIO()
-        write_csv(buf, DIFF_COLUMNS, rows)
+        write_csv(buf, DIFF_COLUMNS, printable_rows(rows))
         return buf.getvalue()
     from tabulate import tabulate
 
     notes = "".join(f"Note: {n}\n" for n in d.notes)
     if not rows:
-        return f"{notes}No changes between {d.old} and {d.new}"
+        return printable(f"{notes}No changes between {d.old} and {d.new}")
     table = [
         [
             r["change"],
@@ -318,4 +319,4 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
     ]
     headers = ["change", "regression", "layer", "service", "control", "resource", "old", "new"]
     counts = ", ".join(f"{k} {v}" for k, v in d.counts().items())
-    return f"{notes}{tabulate(table, headers=headers)}\n\n{counts}"
+    return printable(f"{notes}{tabulate(table, headers=headers)}\n\n{counts}")

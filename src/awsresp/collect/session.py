@@ -116,6 +116,8 @@ class Target:
                 # Host prefixes (s3control puts the account id in the host name) do not
                 # resolve against a custom endpoint such as the sandbox on 127.0.0.1.
                 inject_host_prefix=self.endpoint_url is None,
+                # The sandbox is on loopback: a proxy from the environment must not take it.
+                proxies={} if self.sandbox else None,
             )
             client = self.session.client(
                 service, region_name=region, endpoint_url=self.endpoint_url, config=config
