@@ -20,11 +20,11 @@ import typer
 
 from awsresp import __version__
 from awsresp.collect.hooks import HOOKS
-from awsresp.collect.session import Target, default_endpoint, make_session
+from awsresp.collect.session import Target, default_endpoint, make_session, validate_region
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
 from awsresp.export import Format, render
-from awsresp.export.files import write_files
+from awsresp.export.files import check_writable, write_files
 from awsresp.export.terminal import printable, printable_rows
 from awsresp.model import ScanResult
 from awsresp.scan import Definitions, scan_account
@@ -260,9 +260,14 @@ def scan(
     """Scan an account: collect, map to layers and owners, build the matrix and its gaps."""
     progress = _Progress(quiet)
     try:
+        # Everything the user gave is checked before the first network call.
         every_service = Definitions.load(mappings)
         definitions = every_service.select(service or [])
         limiter = _limiter(rate_limit or [], every_service)
+        for name in region or []:
+            validate_region(name)
+        out_dir = expand_output_dir(output_dir)
+        check_writable(out_dir)
         with contextlib.ExitStack() as stack:
             if sandbox:
                 from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
@@ -289,7 +294,7 @@ def scan(
                 regions = region or []
             with progress.running("scanning") as prog:
                 result = scan_account(target, definitions, regions, all_regions, prog)
-            written = write_files(result, expand_output_dir(output_dir), excel=excel)
+            written = write_files(result, out_dir, excel=excel)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
