@@ -236,7 +236,9 @@ def lambda_vpc_zones(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> li
     """The Availability Zones of each function's VPC subnets, sorted and without repeats
     (None for a function outside a VPC). DescribeSubnets is read once per region, and only
     when some function is attached to a VPC."""
-    wanted = [[str(s) for s in (item.get("VpcConfig") or {}).get("SubnetIds") or []] for item in items]
+    wanted = [
+        [str(s) for s in (item.get("VpcConfig") or {}).get("SubnetIds") or []] for item in items
+    ]
     if not any(wanted):
         return [None for _ in items]
     zones: dict[str, str] = {}
@@ -244,18 +246,14 @@ def lambda_vpc_zones(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> li
         for subnet in page.get("Subnets", []):
             if subnet.get("AvailabilityZone"):
                 zones[str(subnet.get("SubnetId"))] = str(subnet["AvailabilityZone"])
-    return [
-        sorted({zones[s] for s in ids if s in zones}) if ids else None for ids in wanted
-    ]
+    return [sorted({zones[s] for s in ids if s in zones}) if ids else None for ids in wanted]
 
 
 def _on_demand(table: Mapping[str, Any]) -> bool:
     return (table.get("BillingModeSummary") or {}).get("BillingMode") == "PAY_PER_REQUEST"
 
 
-def dynamodb_table_autoscaling(
-    ctx: HookContext, items: Sequence[Mapping[str, Any]]
-) -> list[Any]:
+def dynamodb_table_autoscaling(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
     """The capacity dimensions registered with Application Auto Scaling for each table and
     each of its global secondary indexes (from the DescribeTable answers the table's own
     detail reads, so no call is repeated). DescribeScalableTargets is read once per region,

@@ -40,9 +40,9 @@ def zip_source(source: str) -> bytes:
     return buf.getvalue()
 
 
-def _default_vpc(sb: Sandbox) -> tuple[list[str], str]:
-    """Two default subnets (in two zones) and the default security group: functions attached
-    to them add no network resources of their own to the estate."""
+def default_vpc(sb: Sandbox) -> tuple[list[str], str]:
+    """Two default subnets of us-east-1 (in two zones) and the default security group: what
+    is attached to them adds no network resource of its own to the estate."""
     ec2 = sb.client("ec2")
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
     chosen = sorted(subnets["Subnets"], key=lambda s: s["AvailabilityZone"])[:2]
@@ -56,7 +56,7 @@ def _default_vpc(sb: Sandbox) -> tuple[list[str], str]:
 
 
 def seed(sb: Sandbox) -> None:
-    subnets, group = _default_vpc(sb)
+    subnets, group = default_vpc(sb)
     iam = sb.client("iam")
     role = iam.create_role(RoleName="acme-lambda-exec", AssumeRolePolicyDocument=LAMBDA_TRUST)
     role_arn = role["Role"]["Arn"]

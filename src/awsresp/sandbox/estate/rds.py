@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from awsresp.sandbox.estate.kms import APP_KEY_ALIAS
+from awsresp.sandbox.estate.lambda_ import default_vpc
 
 if TYPE_CHECKING:
     from awsresp.sandbox import Sandbox
@@ -133,13 +134,8 @@ def _snapshots(rds: Any) -> None:
 
 
 def _proxies(sb: Sandbox, rds: Any) -> None:
-    # The default VPC's subnets and security group: the proxies add no network resources.
-    ec2 = sb.client("ec2")
-    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
-    chosen = sorted(subnets["Subnets"], key=lambda s: s["AvailabilityZone"])[:2]
-    default_sg = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": ["default"]}, {"Name": "vpc-id", "Values": [chosen[0]["VpcId"]]}]
-    )["SecurityGroups"][0]["GroupId"]
+    # In the default VPC: the proxies add no network resource to the estate.
+    subnets, group = default_vpc(sb)
     for name, tls in (("acme-orders-proxy", True), ("acme-reports-proxy", False)):
         rds.create_db_proxy(
             DBProxyName=name,
@@ -152,8 +148,8 @@ def _proxies(sb: Sandbox, rds: Any) -> None:
                 }
             ],
             RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}",
-            VpcSubnetIds=[s["SubnetId"] for s in chosen],
-            VpcSecurityGroupIds=[default_sg],
+            VpcSubnetIds=subnets,
+            VpcSecurityGroupIds=[group],
             RequireTLS=tls,
         )
 
