@@ -306,8 +306,12 @@ HOOKS.update(
             dynamodb_table_autoscaling,
             (("dynamodb", "DescribeTable"), ("application-autoscaling", "DescribeScalableTargets")),
             ("dynamodb:DescribeTable", "application-autoscaling:DescribeScalableTargets"),
-            # only when some table has provisioned capacity
-            conditional=(("application-autoscaling", "DescribeScalableTargets"),),
+            # DescribeTable is the table detail's own call (same parameters, made once);
+            # DescribeScalableTargets only when some table has provisioned capacity.
+            conditional=(
+                ("dynamodb", "DescribeTable"),
+                ("application-autoscaling", "DescribeScalableTargets"),
+            ),
         ),
         "lambda_vpc_zones": Hook(
             lambda_vpc_zones,
