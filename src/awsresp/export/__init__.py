@@ -27,7 +27,11 @@ def _json(result: ScanResult) -> str:
 
 def _csv(result: ScanResult) -> str:
     buf = io.StringIO()
-    write_csv(buf, FINDING_COLUMNS, (finding_row(f, result.scanned_at) for f in result.findings))
+    write_csv(
+        buf,
+        FINDING_COLUMNS,
+        (finding_row(f, result.scanned_at, result.account_info) for f in result.findings),
+    )
     return buf.getvalue()
 
 
