@@ -16,9 +16,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsresp.collect.executor import classify, error_code, one_line
-from awsresp.collect.session import Target, assume_role_session
+from awsresp.collect.session import DEFAULT_REGION, Target, assume_role_session, whoami
+from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError
+from awsresp.export.partitions import RunId, Store, write_listing, write_run
 from awsresp.model import AccountInfo, CollectionIssue, Inventory, IssueKind, ScanResult
+from awsresp.scan import Definitions, scan_account
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
@@ -335,3 +338,105 @@ class OrgScanner:
         ) as pool:
             for _ in pool.map(one, accounts):
                 pass
+
+
+def listing_document(
+    org: Organization, chosen: Sequence[OrgAccount], skipped: Sequence[OrgAccount]
+) -> dict[str, Any]:
+    """What a run meant to scan: `items` (one per account to scan; the Step Functions
+    map's items) and `skipped` (suspended accounts), with the organization's id."""
+
+    def item(account: OrgAccount) -> dict[str, Any]:
+        info = account.info
+        return {
+            "account_id": info.id,
+            "account_name": info.name,
+            "ou_path": info.ou_path,
+            "tags": dict(info.tags),
+            "state": account.state,
+        }
+
+    return {
+        "organization": {"id": org.id, "management_account": org.management_account},
+        "items": [item(a) for a in chosen],
+        "skipped": [item(a) for a in skipped],
+    }
+
+
+@dataclass(frozen=True)
+class OrgRun:
+    run: RunId
+    organization: Organization
+    management: Target
+
+
+def scan_organization(
+    session: Any,
+    definitions: Definitions,
+    store: Store,
+    *,
+    endpoint_url: str | None = None,
+    regions: Sequence[str] = (),
+    all_regions: bool = False,
+    selection: Selection | None = None,
+    role: RolePlan | None = None,
+    max_accounts: int = 4,
+    max_workers: int = 16,
+    make_limiter: Callable[[], RateLimiter] = RateLimiter,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> OrgRun:
+    """Lists the organization from `session` (management account or delegated
+    administrator), scans the chosen accounts and writes each one's partitions to
+    `store` as it finishes. One bound on requests in flight (`max_workers`) holds for
+    the whole run; each account has rate caps of its own (`make_limiter`)."""
+    shared = InFlight(max_workers)
+
+    def make_target(account_session: Any) -> Target:
+        return Target(
+            account_session,
+            endpoint_url=endpoint_url,
+            max_workers=max_workers,
+            limiter=make_limiter(),
+            shared_in_flight=shared,
+        )
+
+    management = make_target(session)
+    identity = whoami(management)
+    organization = list_organization(management, identity.partition)
+    chosen, skipped = (selection or Selection()).choose(organization)
+    run = RunId.new()
+    write_listing(store, run, listing_document(organization, chosen, skipped))
+    progress(
+        f"organization {organization.id}: {len(organization.accounts)} account(s),"
+        f" scanning {len(chosen)}" + (f", {len(skipped)} suspended" if skipped else "")
+    )
+    region_list = list(regions) or [session.region_name or DEFAULT_REGION]
+
+    def scan_one(target: Target, account: OrgAccount) -> ScanResult:
+        return scan_account(
+            target,
+            definitions,
+            region_list,
+            all_regions,
+            account_info=account.info,
+            expect_account=account.id,
+        )
+
+    services = [s.service for s in definitions.specs]
+    scanner = OrgScanner(
+        management,
+        identity.account,
+        identity.partition,
+        role or RolePlan(),
+        make_target,
+        scan_one,
+        region_list,
+        max_accounts,
+        progress,
+    )
+
+    def on_done(result: ScanResult, failed: bool) -> None:
+        write_run(result, store, run, failed, services)
+
+    scanner.run(chosen, on_done)
+    return OrgRun(run, organization, management)

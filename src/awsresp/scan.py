@@ -67,10 +67,18 @@ def scan_account(
     progress: ProgressCallback | None = None,
     deadline: float | None = None,
     account_info: AccountInfo | None = None,
+    expect_account: str | None = None,
 ) -> ScanResult:
     """Collects, maps and summarizes one account. `account_info`: the account's name and
-    organizational unit, when an organization scan listed it."""
+    organizational unit, when an organization scan listed it; `expect_account`: the
+    account the credentials must act in (a role ARN template may point elsewhere)."""
     identity = whoami(target)
+    if expect_account and identity.account != expect_account:
+        from awsresp.errors import AwsrespError
+
+        raise AwsrespError(
+            f"the credentials act in account {identity.account}, not {expect_account}"
+        )
     region_list = resolve_regions(target, list(regions), all_regions)
     # The instant every control is judged at (key ages, certificate expiry): the scan's
     # start, so findings do not depend on when in the scan a resource was read.
