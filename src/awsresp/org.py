@@ -284,17 +284,13 @@ class OrgScanner:
             return self.management.session
         region = self.management.session.region_name or home_region(self.partition)
         sts = self.management.client("sts", region)
-        session = assume_role_session(
+        return assume_role_session(
             self.management.session,
             sts,
             self.role.arn(account.info, self.partition),
             self.role.external_id,
             region=region,
         )
-        # Assume the role now, so a missing or denied role is told apart from the scan's
-        # own reads (botocore would otherwise do it on the first call).
-        session.get_credentials().get_frozen_credentials()
-        return session
 
     def scan(self, account: OrgAccount) -> tuple[ScanResult, bool]:
         """The account's scan, and whether it failed before any read of its own."""

@@ -20,7 +20,7 @@ from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     CredentialProvider,
     CredentialResolver,
-    DeferredRefreshableCredentials,
+    RefreshableCredentials,
 )
 from botocore.exceptions import (
     BotoCoreError,
@@ -34,6 +34,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.utils import parse_timestamp
 
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
@@ -220,11 +221,12 @@ def assume_role_session(
 ) -> Any:
     """A boto3 session acting as `role_arn`, whose credentials refresh themselves.
 
-    The role is assumed through `sts_client` (the caller's, so the call is counted and
-    rate-capped) on first use, and again before the credentials expire (botocore refreshes
-    them 15 minutes ahead, in the thread that needs them), so a scan longer than the role's
-    session never fails on expired credentials. Every such session shares one loader, so
-    the service models are read from disk once per process.
+    The role is assumed here, through `sts_client` (the caller's, so the call is counted
+    and rate-capped): a missing or denied role raises its ClientError now, not inside the
+    scan's first read. It is assumed again before the credentials expire (botocore
+    refreshes them 15 minutes ahead, in the thread that needs them), so a scan longer
+    than the role's session never fails on expired credentials. Every such session shares
+    one loader, so the service models are read from disk once per process.
     """
     extra: dict[str, str] = {"RoleSessionName": ROLE_SESSION_NAME}
     if external_id:
@@ -236,9 +238,15 @@ def assume_role_session(
         extra_args=extra,
         cache=_NoCache(),
     )
-    options: dict[str, Any] = {"time_fetcher": clock} if clock else {}
-    credentials = DeferredRefreshableCredentials(
-        refresh_using=fetcher.fetch_credentials, method="assume-role", **options
+    first = fetcher.fetch_credentials()
+    credentials = RefreshableCredentials(
+        access_key=first["access_key"],
+        secret_key=first["secret_key"],
+        token=first["token"],
+        expiry_time=parse_timestamp(first["expiry_time"]),
+        refresh_using=fetcher.fetch_credentials,
+        method="assume-role",
+        **({"time_fetcher": clock} if clock else {}),
     )
     core = botocore.session.Session()
     core.register_component("data_loader", _LOADER)
