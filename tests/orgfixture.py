@@ -55,10 +55,14 @@ def session(**credentials: str) -> Any:
 
 def _member(account: str) -> Any:
     # moto switches account on AssumeRole into any role ARN (the role need not exist).
-    creds = session().client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-        RoleSessionName="seed",
-    )["Credentials"]
+    creds = (
+        session()
+        .client("sts")
+        .assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+            RoleSessionName="seed",
+        )["Credentials"]
+    )
     return session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -168,7 +172,9 @@ def organization() -> Iterator[Org]:
                 AccountName=name, Email=f"{name}@example.com", Tags=[{"Key": "team", "Value": name}]
             )
             account = created["CreateAccountStatus"]["AccountId"]
-            org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=parents[path])
+            org.move_account(
+                AccountId=account, SourceParentId=root, DestinationParentId=parents[path]
+            )
             made.ids[name] = account
             made.ou_paths[name] = f"Root/{path}"
             member = _member(account)
@@ -195,7 +201,9 @@ def organization() -> Iterator[Org]:
             PolicyName="org",
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
         )
-        iam.put_user_policy(UserName="org-scanner", PolicyName="read", PolicyDocument=_read_policy())
+        iam.put_user_policy(
+            UserName="org-scanner", PolicyName="read", PolicyDocument=_read_policy()
+        )
         key = iam.create_access_key(UserName="org-scanner")["AccessKey"]
         made.keys = {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
         made.session = session(

@@ -15,7 +15,7 @@ import pytest
 from awsresp import cli
 from awsresp.errors import AwsrespError
 from awsresp.model import AccountInfo
-from awsresp.org import Organization, OrgAccount, RolePlan, Selection
+from awsresp.org import OrgAccount, Organization, RolePlan, Selection
 from tests.conftest import run_cli
 from tests.orgfixture import EXTERNAL_ID, MANAGEMENT, REGION, SERVICES, Org, organization
 
