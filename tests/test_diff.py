@@ -17,7 +17,7 @@ from moto import mock_aws
 from awsresp.cli import ExitCode, expand_output_dir
 from awsresp.collect.deploy_policy import read_actions, template_actions, with_actions
 from awsresp.collect.specs import load_specs
-from awsresp.diff import diff_scans, load_scan
+from awsresp.diff import diff_scans, load_scan, render_diff
 from awsresp.errors import AwsrespError
 from awsresp.evaluate.findings import findings
 from awsresp.export.tables import finding_id, finding_row
@@ -44,8 +44,16 @@ def _finding(control: str, rid: str, status: str, layer: str = "data") -> dict[s
     }
 
 
-def _cell(layer: str, status: str) -> dict[str, Any]:
-    return {"account_id": ACCOUNT, "layer": layer, "service": "s3", "status": status}
+def _cell(layer: str, status: str, exposed: int = 0, service: str = "s3") -> dict[str, Any]:
+    return {
+        "account_id": ACCOUNT,
+        "layer": layer,
+        "service": service,
+        "service_class": "abstracted",
+        "status": status,
+        "exposed": exposed,
+        "reason": "",
+    }
 
 
 ENC = "data.s3.bucket-encrypted"
@@ -53,6 +61,9 @@ PAB = "data.s3.bucket-blocks-public-access"
 LOG = "logging-detection.s3.bucket-access-logging"
 
 OLD = {
+    "schema_version": 2,
+    "regions": ["us-east-1"],
+    "scope": {"services": ["s3", "iam"], "regions": ["us-east-1"]},
     "findings": [
         _finding(ENC, "alpha", "pass"),
         _finding(PAB, "alpha", "pass"),
@@ -151,6 +162,49 @@ def test_cli_unreadable_scan_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text('{"not": "a scan"}')
     assert run_cli(["diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")]).exit_code == 2
     assert run_cli(["diff", str(tmp_path / "none"), str(tmp_path / "x.json")]).exit_code == 2
+
+
+def test_a_cell_that_exposes_more_resources_regresses() -> None:
+    new = _new(matrix=[_cell("data", "covered"), _cell("logging-detection", "gap", exposed=2)])
+    d = diff_scans(OLD, new, "old", "new")
+    assert [
+        (c.change, c.row["old_exposed"], c.row["new_exposed"], c.regression) for c in d.changes
+    ] == [("cell-changed", 0, 2, True)]
+
+
+def test_scans_of_different_scope_compare_only_what_both_covered() -> None:
+    # The new scan covered EC2 too (and found a failing volume), but not IAM; its S3 rows
+    # are the same. Nothing outside S3 is a change, and the diff says what it compared.
+    volume = _finding(ENC, "vol-1", "fail") | {"service": "ec2", "resource_type": "ec2.volume"}
+    volume["finding_id"] = "v1"
+    new = _new(
+        scope={"services": ["s3", "ec2"], "regions": ["us-east-1", "eu-west-1"]},
+        regions=["us-east-1", "eu-west-1"],
+        findings=[*OLD["findings"], volume],
+        matrix=[*OLD["matrix"], _cell("data", "gap", 1, service="ec2")],
+    )
+    d = diff_scans(OLD, new, "old", "new")
+    assert d.changes == ()
+    assert d.notes[0].startswith(
+        "compared only what both scans covered (services s3; regions us-east-1)"
+    )
+    assert "only the old scan covered services iam" in d.notes[0]
+    assert "only the new scan covered services ec2, regions eu-west-1" in d.notes[0]
+    assert "different regions" in d.notes[1]
+    assert "Note: compared only" in render_diff(d, "table")
+
+
+def test_cells_of_another_gap_rule_are_not_compared() -> None:
+    v1 = _new(schema_version=1, matrix=[_cell("data", "gap"), _cell("logging-detection", "gap")])
+    del v1["scope"]
+    d = diff_scans(v1, OLD, "old", "new")
+    assert d.changes == () and "different versions of the gap rule" in d.notes[-1]
+
+
+def test_a_scan_from_a_newer_awsresp_is_refused_by_name(tmp_path: Path) -> None:
+    newer = _write(tmp_path, "newer", _new(schema_version=99))
+    with pytest.raises(AwsrespError, match="schema version 99"):
+        load_scan(str(newer))
 
 
 @mock_aws

@@ -89,33 +89,65 @@ def test_bucket_regions_come_from_the_bucket(sandbox_scan: dict[str, Any]) -> No
 
 
 def test_matrix_cells_follow_the_gap_rule(sandbox_scan: dict[str, Any]) -> None:
-    cells = {(c["service"], c["layer"]): c for c in sandbox_scan["matrix"]}
-    s3_data = cells[("s3", "data")]
-    assert (s3_data["owner"], s3_data["status"]) == ("customer", "partial")
-    assert cells[("s3", "physical")]["status"] == "inherited"
-    assert cells[("s3", "operating-system")]["owner"] == "aws"
-    # No bucket logs its access; the account-scoped trail, CIS alarm and GuardDuty
-    # controls (tests/test_e2e_detect.py) pass in part and count for S3 too: partial.
-    logging = cells[("s3", "logging-detection")]
-    assert logging["status"] == "partial"
-    assert "logging-detection.s3.bucket-access-logging x3" in logging["evidence"]
-    # Account-scoped identity controls all fail and count for S3 too.
-    assert cells[("s3", "identity-directory")]["status"] == "gap"
-    # Alice's MFA is a passing safeguard for IAM's own identity layer.
-    assert cells[("iam", "identity-directory")]["status"] == "partial"
-    gaps = {(g["service"], g["layer"]) for g in sandbox_scan["gaps"]}
-    assert ("s3", "identity-directory") in gaps
-    assert all(g["status"] == "gap" for g in sandbox_scan["gaps"])
+    cells = {(c["service"], c["service_class"], c["layer"]): c for c in sandbox_scan["matrix"]}
+    s3 = {layer: c for (svc, _cls, layer), c in cells.items() if svc == "s3"}
+    # Four data units (three buckets and the account's Block Public Access), the public
+    # website bucket exposed (critical): an exposure in an otherwise partly controlled S3.
+    data = s3["data"]
+    assert (data["owner"], data["status"], data["worst"]) == ("customer", "partial", "critical")
+    assert (data["resources"], data["exposed"]) == (4, 1)
+    assert s3["physical"]["status"] == "inherited"
+    assert s3["operating-system"]["owner"] == "aws"
+    # No bucket logs its access: a gap of S3's own, with no evidence from CloudTrail.
+    logging = s3["logging-detection"]
+    assert (logging["status"], logging["resources"], logging["weak"]) == ("gap", 3, 3)
+    assert "cloudtrail" not in logging["evidence"]
+    # The account's identity baseline fails (root MFA, password policy, no federation):
+    # one gap, on the account row, naming the services it shows on.
+    account = {layer: c for (svc, _cls, layer), c in cells.items() if svc == "account"}
+    assert (account["identity-directory"]["status"], account["identity-directory"]["worst"]) == (
+        "gap",
+        "critical",
+    )
+    assert (s3["identity-directory"]["status"], s3["identity-directory"]["reason"]) == (
+        "gap",
+        "via-account",
+    )
+    # Alice's MFA is a safeguard on IAM's own identity layer, Bob's lack of it an exposure.
+    iam_identity = cells[("iam", "abstracted", "identity-directory")]
+    assert (iam_identity["status"], iam_identity["exposed"]) == ("partial", 1)
+    identity_gaps = [g for g in sandbox_scan["gaps"] if g["layer"] == "identity-directory"]
+    assert [(g["service"], g["kind"]) for g in identity_gaps] == [
+        ("account", "gap"),
+        ("iam", "exposure"),
+    ]
+    assert "s3" in identity_gaps[0]["affects"].split()
+    assert all(g["status"] == "gap" for g in sandbox_scan["gaps"] if g["kind"] == "gap")
+
+
+def test_the_sandbox_matrix_has_one_account_row_and_no_row_for_what_was_not_listed(
+    sandbox_scan: dict[str, Any],
+) -> None:
+    rows = {(c["service"], c["service_class"]) for c in sandbox_scan["matrix"]}
+    assert ("account", "abstracted") in rows
+    assert not any(service == "clientvpn" for service, _cls in rows)
+    assert sandbox_scan["undetermined"] == [{"account_id": "123456789012", "service": "clientvpn"}]
+    ec2_network = next(
+        c
+        for c in sandbox_scan["matrix"]
+        if (c["service"], c["layer"]) == ("ec2", "network-controls")
+    )
+    assert ec2_network["exposed"] >= 1 and ec2_network["worst"] in ("high", "critical")
 
 
 def test_every_output_file_is_written_with_its_columns(sandbox_scan: dict[str, Any]) -> None:
-    from awsresp.export.tables import FINDING_COLUMNS, ISSUE_COLUMNS, MATRIX_COLUMNS
+    from awsresp.export.tables import FINDING_COLUMNS, GAP_COLUMNS, ISSUE_COLUMNS, MATRIX_COLUMNS
 
     out = Path(sandbox_scan["_dir"])
     for name, columns in (
         ("findings.csv", FINDING_COLUMNS),
         ("matrix.csv", MATRIX_COLUMNS),
-        ("gaps.csv", MATRIX_COLUMNS),
+        ("gaps.csv", GAP_COLUMNS),
         ("issues.csv", ISSUE_COLUMNS),
     ):
         raw = (out / name).read_bytes()
@@ -124,7 +156,9 @@ def test_every_output_file_is_written_with_its_columns(sandbox_scan: dict[str, A
         rows = list(csv.DictReader((out / name).open(newline="", encoding="utf-8")))
         if name == "findings.csv":
             assert len(rows) == len(sandbox_scan["findings"])
-    assert sandbox_scan["schema_version"] == 1
+    assert sandbox_scan["schema_version"] == 2
+    assert sandbox_scan["scope"]["regions"] == ["us-east-1", "eu-west-1"]
+    assert "clientvpn" in sandbox_scan["scope"]["services"]
     # moto lacks some operations (e.g. Client VPN), so the sandbox scan is incomplete;
     # the flag must agree with the issues it reports.
     assert sandbox_scan["complete"] is (not sandbox_scan["issues"])
@@ -134,3 +168,33 @@ def test_json_on_stdout_is_the_scan_document(sandbox_scan: dict[str, Any]) -> No
     doc = json.loads(sandbox_scan["_stdout"])
     assert doc["account"] == "123456789012"
     assert len(doc["findings"]) == len(sandbox_scan["findings"])
+
+
+def test_a_scan_of_some_services_adds_no_gap_and_diffs_without_false_changes(
+    sandbox_scan: dict[str, Any], tmp_path: Path
+) -> None:
+    from awsresp.diff import diff_scans
+
+    from .conftest import run_cli
+
+    result = run_cli(["scan", "--sandbox", "-q", "-s", "s3", "-s", "iam", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    partial = json.loads((tmp_path / "scan.json").read_text())
+    assert sorted(partial["scope"]["services"]) == ["iam", "s3"]
+
+    def gaps(doc: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(g["service"], g["layer"]) for g in doc["gaps"] if g["kind"] == "gap"}
+
+    assert gaps(partial), "the partial scan still finds the gaps it can decide"
+    assert gaps(partial) <= gaps(sandbox_scan)
+    # The account row's layers decided by services left out are "not scanned", not gaps.
+    logging = next(
+        c
+        for c in partial["matrix"]
+        if (c["service"], c["layer"]) == ("account", "logging-detection")
+    )
+    assert (logging["status"], logging["reason"]) == ("not-assessed", "not-scanned")
+    for old, new in ((sandbox_scan, partial), (partial, sandbox_scan)):
+        d = diff_scans(old, new, "old", "new")
+        assert d.changes == (), [c.row for c in d.changes]
+        assert d.notes and d.notes[0].startswith("compared only what both scans covered")

@@ -116,18 +116,42 @@ def test_trail_and_alarm_evidence(sandbox_scan: dict[str, Any]) -> None:
     assert (failures["Alarm"], failures["Alarmed"]) == (None, False)
 
 
-def test_account_scoped_detection_counts_for_every_service(sandbox_scan: dict[str, Any]) -> None:
+def test_the_detection_baseline_counts_once_on_the_account_row(
+    sandbox_scan: dict[str, Any],
+) -> None:
     cells = {(c["service"], c["layer"]): c for c in sandbox_scan["matrix"]}
-    for service in ("iam", "s3"):
-        # Passing trail, alarm and GuardDuty safeguards beside failing ones: partial.
-        assert cells[(service, "logging-detection")]["status"] == "partial"
-        # Config records in one region of two; rule compliance is unreadable.
-        settings = cells[(service, "settings")]
-        assert settings["status"] == "partial"
-        assert "settings.config.recorder-recording-all" in settings["evidence"]
-        # Firewall Manager cannot be read at all: not assessed, never a pass.
-        network = cells[(service, "network-controls")]
-        assert (network["status"], network["reason"]) == ("not-assessed", "unreadable")
+    account = {layer: c for (service, layer), c in cells.items() if service == "account"}
+    # Passing trail, alarm and GuardDuty safeguards beside failing ones: partial.
+    logging = account["logging-detection"]
+    assert logging["status"] == "partial" and logging["controlled"] >= 5
+    assert "logging-detection.cloudtrail.multi-region-trail-logging" in logging["evidence"]
+    # Config records in one region of two; rule compliance is unreadable.
+    settings = account["settings"]
+    assert settings["status"] == "partial"
+    assert "settings.config.recorder-recording-all" in settings["evidence"]
+    # Firewall Manager cannot be read at all: not assessed, never a pass.
+    assert (account["network-controls"]["status"], account["network-controls"]["reason"]) == (
+        "not-assessed",
+        "unreadable",
+    )
+    for service in ("iam", "s3", "dynamodb"):
+        # A service with no settings control of its own shows the account row's status.
+        assert (cells[(service, "settings")]["reason"], cells[(service, "settings")]["status"]) == (
+            "via-account",
+            "partial",
+        )
+        assert cells[(service, "settings")]["evidence"] == ""
+    # S3 logs nothing itself: its own logging cell ignores the trail, the alarms, GuardDuty.
+    assert "cloudtrail" not in cells[("s3", "logging-detection")]["evidence"]
+    # Inspector and SSM protect EC2 alone: EC2's operating system, nobody else's.
+    ec2_os = cells[("ec2", "operating-system")]
+    assert "operating-system.inspector2.ec2-scanning-enabled" in ec2_os["evidence"]
+    rds_os = next(
+        c
+        for c in sandbox_scan["matrix"]
+        if (c["service"], c["layer"]) == ("rds", "operating-system")
+    )
+    assert "inspector2" not in rds_os["evidence"]
     # The detection services are account facts, not services in use.
     assert not {s for s, _ in cells} & DETECT_SERVICES
 

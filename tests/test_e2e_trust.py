@@ -109,14 +109,16 @@ def test_denied_reads_are_unknown_and_named(
     federated = found[("identity-directory.iam.federated-identity-provider", "123456789012")]
     assert federated["status"] == "unknown"
     for cell in scan["matrix"]:
-        if cell["unknown"]:
+        if cell["unreadable"]:
             assert cell["status"] != "covered", cell
-            if not cell["passed"] and not cell["failed"]:
-                assert (cell["status"], cell["reason"]) == ("not-assessed", "unreadable"), cell
-    iam_identity = [
-        c for c in scan["matrix"] if (c["service"], c["layer"]) == ("iam", "identity-directory")
+            if cell["unreadable"] == cell["resources"]:
+                assert cell["status"] == "not-assessed", cell
+                assert cell["reason"] in ("unreadable", "not-scanned"), cell
+    # The denied federation read is one unreadable unit of the account's identity baseline.
+    account_identity = [
+        c for c in scan["matrix"] if (c["service"], c["layer"]) == ("account", "identity-directory")
     ]
-    assert iam_identity and iam_identity[0]["unknown"] >= 1
+    assert account_identity and account_identity[0]["unreadable"] >= 1
 
 
 def test_transient_faults_do_not_change_findings(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -89,28 +89,67 @@ def test_ctrl_c_mid_scan_leaves_the_previous_outputs(
 
 def test_matrix_table_is_services_down_layers_across() -> None:
     from awsresp.export.terminal import MATRIX_LEGEND, matrix_table
-    from awsresp.model import Cell, CellStatus, Layer, ServiceClass
+    from awsresp.model import ACCOUNT_ROW, Cell, CellStatus, Layer, ServiceClass
 
-    def cell(service: str, cls: ServiceClass, layer: Layer, owner: str, st: CellStatus) -> Cell:
-        return Cell("111122223333", layer, service, cls, owner, st, 0, 0, 0, 1, "", "")
+    def cell(
+        service: str,
+        cls: ServiceClass,
+        layer: Layer,
+        owner: str,
+        st: CellStatus,
+        units: tuple[int, int, int, int] = (0, 0, 0, 0),
+        worst: str = "",
+        reason: str = "",
+    ) -> Cell:
+        controlled = units[0]
+        n = sum(units)
+        coverage = 100 * controlled // n if n else 0
+        return Cell(
+            "111122223333", layer, service, cls, owner, st, n, *units, coverage, worst, reason, ""
+        )
 
     infra, abstracted = ServiceClass.INFRASTRUCTURE, ServiceClass.ABSTRACTED
-    cells = [cell("ec2", infra, layer, "aws", CellStatus.INHERITED) for layer in Layer][:2]
+    inherited = [
+        cell(ACCOUNT_ROW, abstracted, layer, "aws", CellStatus.INHERITED) for layer in Layer
+    ]
+    cells = [
+        *inherited[:2],
+        cell(ACCOUNT_ROW, abstracted, Layer.OPERATING_SYSTEM, "aws", CellStatus.INHERITED),
+        cell(ACCOUNT_ROW, abstracted, Layer.DATA, "customer", CellStatus.NOT_ASSESSED),
+        cell(ACCOUNT_ROW, abstracted, Layer.IDENTITY_DIRECTORY, "shared", CellStatus.GAP,
+             (0, 0, 3, 0), "critical", "weak"),
+    ]  # fmt: skip
+    cells += [cell("ec2", infra, layer, "aws", CellStatus.INHERITED) for layer in Layer][:2]
     cells += [cell("s3", abstracted, layer, "aws", CellStatus.INHERITED) for layer in Layer][:2]
     cells += [
-        cell("ec2", infra, Layer.OPERATING_SYSTEM, "Acme MSP", CellStatus.GAP),
-        cell("ec2", infra, Layer.DATA, "customer", CellStatus.COVERED),
+        cell("ec2", infra, Layer.OPERATING_SYSTEM, "Acme MSP", CellStatus.GAP, (0, 2, 1, 0),
+             "high", "exposed"),
+        cell("ec2", infra, Layer.DATA, "customer", CellStatus.COVERED, (4, 0, 0, 0)),
+        cell("ec2", infra, Layer.IDENTITY_DIRECTORY, "customer", CellStatus.GAP,
+             reason="via-account"),
         cell("s3", abstracted, Layer.OPERATING_SYSTEM, "aws", CellStatus.INHERITED),
-        cell("s3", abstracted, Layer.DATA, "customer", CellStatus.PARTIAL),
-        cell("s3", abstracted, Layer.IDENTITY_DIRECTORY, "shared", CellStatus.NOT_ASSESSED),
-    ]
+        cell("s3", abstracted, Layer.DATA, "customer", CellStatus.PARTIAL, (5, 2, 1, 0),
+             "critical", "exposed"),
+        cell("s3", abstracted, Layer.IDENTITY_DIRECTORY, "shared", CellStatus.NOT_ASSESSED,
+             (0, 0, 0, 2), reason="unreadable"),
+    ]  # fmt: skip
     text = matrix_table(cells)
     lines = text.splitlines()
     assert lines[0].split() == ["service", "(class)", "os", "data", "identity"]
-    assert lines[2].split() == ["ec2", "(infrastructure)", "GAP", "(Acme", "MSP)", "covered"]
-    assert lines[3].split() == ["s3", "(abstracted)", "aws", "PARTIAL", "-", "(S)"]
+    assert lines[2].split() == ["account", "(baseline)", "aws", "-", "GAP", "C", "(S)"]
+    assert lines[3].split() == [
+        "ec2",
+        "(infrastructure)",
+        "GAP",
+        "H",
+        "(Acme",
+        "MSP)",
+        "covered",
+        "^",
+    ]
+    assert lines[4].split() == ["s3", "(abstracted)", "aws", "62%", "C", "?", "(S)"]
     assert MATRIX_LEGEND in lines
-    assert lines[-1].startswith("physical, virtualization: AWS's for every service above")
+    assert lines[-1].startswith("physical, virtualization: AWS's on every row")
 
 
 def test_streamed_scan_json_is_the_scan_document(tmp_path: Path) -> None:

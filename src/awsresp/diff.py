@@ -12,10 +12,14 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsresp.errors import AwsrespError
+from awsresp.export.scanjson import SCHEMA_VERSION
 from awsresp.export.tables import finding_id, write_csv
+from awsresp.model import ACCOUNT_ROW, CellStatus
 
-# How bad a cell status is; a cell "gets worse" when its rank goes up.
-CELL_RANK = {"covered": 0, "inherited": 0, "not-assessed": 1, "partial": 2, "gap": 3}
+# Two scans' cells are compared only when both follow the same gap rule (scan.json's
+# schema_version 2 brought v2); findings compare across versions.
+CELL_SCHEMA = 2
+_GLOBAL = "global"
 DIFF_COLUMNS = [
     "change",
     "regression",
@@ -28,6 +32,8 @@ DIFF_COLUMNS = [
     "region",
     "old_status",
     "new_status",
+    "old_exposed",
+    "new_exposed",
     "finding_id",
 ]
 
@@ -51,6 +57,8 @@ class ScanDiff:
     old: str
     new: str
     changes: tuple[Change, ...]
+    # What was compared, when the two scans covered different services or regions.
+    notes: tuple[str, ...] = ()
 
     @property
     def regressed(self) -> bool:
@@ -99,7 +107,34 @@ def load_scan(where: str) -> dict[str, Any]:
         raise AwsrespError(f"{where} is not a scan.json file") from None
     if not isinstance(doc, dict) or "findings" not in doc or "matrix" not in doc:
         raise AwsrespError(f"{where} is not a scan.json file")
+    version = doc.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise AwsrespError(
+            f"{where} is a scan.json of schema version {version!r}; this awsresp reads"
+            f" versions 1 to {SCHEMA_VERSION}: upgrade awsresp"
+        )
     return doc
+
+
+@dataclass(frozen=True)
+class _Scope:
+    services: frozenset[str]
+    regions: frozenset[str]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> _Scope:
+        """What a scan covered; scans before schema 2 did not record it, so it is read off
+        what they hold."""
+        scope = doc.get("scope") or {}
+        services = scope.get("services") or sorted(
+            {str(f.get("service")) for f in doc["findings"]}
+            | {str(c.get("service")) for c in doc["matrix"] if c.get("service") != ACCOUNT_ROW}
+        )
+        regions = scope.get("regions") or doc.get("regions") or []
+        return cls(frozenset(map(str, services)), frozenset(map(str, regions)))
+
+    def holds(self, service: str, region: str) -> bool:
+        return service in self.services and (region == _GLOBAL or region in self.regions)
 
 
 def _fid(f: dict[str, Any]) -> str:
@@ -115,10 +150,31 @@ def _finding_fields(f: dict[str, Any]) -> dict[str, Any]:
     return {k: f.get(k, "") for k in keys} | {"region": f.get("region", ""), "finding_id": _fid(f)}
 
 
+def _rank(status: str) -> int:
+    try:
+        return CellStatus(status).rank
+    except ValueError:
+        return 0
+
+
 def diff_scans(old: dict[str, Any], new: dict[str, Any], old_name: str, new_name: str) -> ScanDiff:
+    """New, resolved and changed findings, and cells whose status or exposure moved,
+    within what both scans covered (services and regions)."""
     changes: list[Change] = []
-    old_f = {_fid(f): f for f in old["findings"]}
-    new_f = {_fid(f): f for f in new["findings"]}
+    notes: list[str] = []
+    old_scope, new_scope = _Scope.of(old), _Scope.of(new)
+    both = _Scope(old_scope.services & new_scope.services, old_scope.regions & new_scope.regions)
+    if old_scope != new_scope:
+        notes.append(_scope_note(old_scope, new_scope, both))
+
+    def findings(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {
+            _fid(f): f
+            for f in doc["findings"]
+            if both.holds(str(f.get("service")), str(f.get("region")))
+        }
+
+    old_f, new_f = findings(old), findings(new)
     for fid, f in new_f.items():
         before = old_f.get(fid)
         fields = _finding_fields(f)
@@ -133,24 +189,96 @@ def diff_scans(old: dict[str, Any], new: dict[str, Any], old_name: str, new_name
             row = _finding_fields(f) | {"old_status": f["status"], "new_status": ""}
             changes.append(Change("finding-resolved", False, row))
 
-    def cells(doc: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
-        return {(c["account_id"], c["layer"], c["service"]): c for c in doc["matrix"]}
+    if old.get("schema_version") != CELL_SCHEMA or new.get("schema_version") != CELL_SCHEMA:
+        notes.append(
+            "matrix cells not compared: the scans follow different versions of the gap rule"
+        )
+    elif old_scope.regions != new_scope.regions:
+        notes.append("matrix cells not compared: the scans covered different regions")
+    else:
+        changes += _cell_changes(old, new, both)
+    return ScanDiff(old_name, new_name, tuple(changes), tuple(notes))
+
+
+def _scope_note(old: _Scope, new: _Scope, both: _Scope) -> str:
+    parts = []
+    for label, mine in (("old", old), ("new", new)):
+        extra_s = sorted(mine.services - both.services)
+        extra_r = sorted(mine.regions - both.regions)
+        if extra_s or extra_r:
+            what = ", ".join(
+                p
+                for p in (
+                    f"services {' '.join(extra_s)}" if extra_s else "",
+                    f"regions {' '.join(extra_r)}" if extra_r else "",
+                )
+                if p
+            )
+            parts.append(f"only the {label} scan covered {what}")
+    return (
+        "compared only what both scans covered (services "
+        f"{' '.join(sorted(both.services)) or 'none'}; regions"
+        f" {' '.join(sorted(both.regions)) or 'none'}): {'; '.join(parts)}"
+    )
+
+
+_Key = tuple[str, str, str, str]
+
+
+def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> list[Change]:
+    """Cells of services both scans covered whose status or exposed count moved. A cell one
+    scan could not judge for lack of scope (reason not-scanned) is not compared, nor are the
+    cells that only show such an account-row cell (reason via-account)."""
+
+    def cells(doc: dict[str, Any]) -> dict[_Key, dict[str, Any]]:
+        return {
+            (c["account_id"], c["layer"], c["service"], c.get("service_class", "")): c
+            for c in doc["matrix"]
+            if c["service"] == ACCOUNT_ROW or c["service"] in both.services
+        }
 
     old_c, new_c = cells(old), cells(new)
+    unscanned = {
+        (key[0], key[1])
+        for side in (old_c, new_c)
+        for key, c in side.items()
+        if key[2] == ACCOUNT_ROW and c.get("reason") == "not-scanned"
+    }
+
+    def comparable(c: dict[str, Any] | None) -> bool:
+        if c is None:
+            return True
+        if c.get("reason") == "not-scanned":
+            return False
+        return not (c.get("reason") == "via-account" and (c["account_id"], c["layer"]) in unscanned)
+
+    out = []
     for key in sorted(set(old_c) | set(new_c)):
         before, after = old_c.get(key), new_c.get(key)
+        if not (comparable(before) and comparable(after)):
+            continue
         old_status = before["status"] if before else ""
         new_status = after["status"] if after else ""
-        if old_status == new_status:
+        old_exposed = int(before.get("exposed", 0)) if before else 0
+        new_exposed = int(after.get("exposed", 0)) if after else 0
+        if old_status == new_status and old_exposed == new_exposed:
             continue
-        worse = bool(after) and CELL_RANK.get(new_status, 0) > CELL_RANK.get(old_status, 0)
-        row = {"account_id": key[0], "layer": key[1], "service": key[2]}
-        changes.append(
-            Change(
-                "cell-changed", worse, row | {"old_status": old_status, "new_status": new_status}
-            )
-        )
-    return ScanDiff(old_name, new_name, tuple(changes))
+        worse = bool(after) and (_rank(new_status) > _rank(old_status) or new_exposed > old_exposed)
+        row: dict[str, Any] = {"account_id": key[0], "layer": key[1], "service": key[2]}
+        row |= {
+            "old_status": old_status,
+            "new_status": new_status,
+            "old_exposed": old_exposed if before else "",
+            "new_exposed": new_exposed if after else "",
+        }
+        out.append(Change("cell-changed", worse, row))
+    return out
+
+
+def _status_text(row: dict[str, Any], side: str) -> str:
+    status = str(row[f"{side}_status"] or "-")
+    exposed = row.get(f"{side}_exposed")
+    return f"{status} ({exposed} exposed)" if exposed not in ("", None, 0) else status
 
 
 def render_diff(d: ScanDiff, fmt: str) -> str:
@@ -159,6 +287,7 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
         doc = {
             "old": d.old,
             "new": d.new,
+            "notes": list(d.notes),
             "regressed": d.regressed,
             "counts": d.counts(),
             "changes": rows,
@@ -170,8 +299,9 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
         return buf.getvalue()
     from tabulate import tabulate
 
+    notes = "".join(f"Note: {n}\n" for n in d.notes)
     if not rows:
-        return f"No changes between {d.old} and {d.new}"
+        return f"{notes}No changes between {d.old} and {d.new}"
     table = [
         [
             r["change"],
@@ -180,11 +310,11 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
             r["service"],
             r["control_id"] or "(matrix cell)",
             r["resource_id"],
-            r["old_status"] or "-",
-            r["new_status"] or "-",
+            _status_text(r, "old"),
+            _status_text(r, "new"),
         ]
         for r in rows
     ]
     headers = ["change", "regression", "layer", "service", "control", "resource", "old", "new"]
     counts = ", ".join(f"{k} {v}" for k, v in d.counts().items())
-    return f"{tabulate(table, headers=headers)}\n\n{counts}"
+    return f"{notes}{tabulate(table, headers=headers)}\n\n{counts}"

@@ -27,6 +27,7 @@ from awsresp.export.partitions import (
 from awsresp.export.scanjson import SCHEMA_VERSION
 from awsresp.export.tables import (
     FINDING_COLUMNS,
+    GAP_COLUMNS,
     ISSUE_COLUMNS,
     MATRIX_COLUMNS,
     write_csv,
@@ -38,7 +39,7 @@ from awsresp.model import Layer
 STATUS_ORDER = ("gap", "partial", "not-assessed", "covered", "inherited")
 _STATUS_RANK = {s: n for n, s in enumerate(STATUS_ORDER)}
 _SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-_LISTS = ("issues", "findings", "matrix", "gaps", "resources")
+_LISTS = ("issues", "findings", "matrix", "gaps", "undetermined", "resources")
 
 
 def _int(row: dict[str, Any], key: str) -> int:
@@ -49,8 +50,8 @@ def _int(row: dict[str, Any], key: str) -> int:
 
 
 def gap_rank(row: dict[str, Any]) -> tuple[Any, ...]:
-    """Gaps before exposures; exposed before weak; by worst severity; then by the units
-    affected (the failing findings where a row does not count units)."""
+    """The order of summary.ranked_gaps, over rows of every account: gaps before
+    exposures; exposed before weak; by worst severity; then by the units affected."""
     affected = _int(row, "exposed") + _int(row, "weak") or _int(row, "failed")
     return (
         0 if row.get("kind", "gap") == "gap" else 1,
@@ -61,6 +62,12 @@ def gap_rank(row: dict[str, Any]) -> tuple[Any, ...]:
         str(row.get("service", "")),
         str(row.get("layer", "")),
     )
+
+
+def reranked(gaps: list[Any]) -> list[Any]:
+    """Every account's gaps in one order, numbered again from 1."""
+    ordered = sorted(gaps, key=gap_rank)
+    return [{**g, "rank": n} for n, g in enumerate(ordered, start=1)]
 
 
 def worst(statuses: Iterable[str]) -> str:
@@ -120,7 +127,7 @@ def load_report(store: Store, date: str, run: str | None = None) -> OrgReport:
     for manifest in manifests:
         matrix += _csv_rows(read_object(store, manifest, "matrix"))
         gaps += _csv_rows(read_object(store, manifest, "gaps"))
-    gaps.sort(key=gap_rank)
+    gaps = reranked(gaps)
     return OrgReport(store, date, tuple(manifests), listing, tuple(matrix), tuple(gaps))
 
 
@@ -160,7 +167,7 @@ def write_org_files(report: OrgReport, directory: Path, excel: bool = False) -> 
     tables: list[tuple[str, list[str], Iterable[dict[str, Any]]]] = [
         ("findings.csv", FINDING_COLUMNS, _table_rows(report, "findings")),
         ("matrix.csv", MATRIX_COLUMNS, report.matrix),
-        ("gaps.csv", MATRIX_COLUMNS, report.gaps),
+        ("gaps.csv", GAP_COLUMNS, report.gaps),
         ("issues.csv", ISSUE_COLUMNS, [*_table_rows(report, "issues"), *missing]),
     ]
     written = []
@@ -200,6 +207,7 @@ def iter_org_json(report: OrgReport) -> Iterator[str]:
     summary: dict[str, Any] = {}
     stats: dict[str, int] = {}
     regions: set[str] = set()
+    services: set[str] = set()
     scanned = [m.get("scanned_at", "") for m in report.manifests]
     started: list[str] = []
     finished: list[str] = []
@@ -220,13 +228,13 @@ def iter_org_json(report: OrgReport) -> Iterator[str]:
                 for key, value in (doc.get("stats", {}).get("api_calls") or {}).items():
                     stats[key] = stats.get(key, 0) + int(value)
                 regions |= set(doc.get("regions", []))
+                services |= set(doc.get("scope", {}).get("services", []))
                 started.append(doc.get("started_at", ""))
                 finished.append(doc.get("finished_at", ""))
             for account in report.missing:
                 spools["issues"].write(_item(missing_issue(account, report.date)) + "\n")
             summary["issues"] = summary.get("issues", 0) + len(report.missing)
-            gaps.sort(key=gap_rank)
-            for item in gaps:
+            for item in reranked(gaps):
                 spools["gaps"].write(_item(item) + "\n")
             head = {
                 "schema_version": SCHEMA_VERSION,
@@ -237,6 +245,7 @@ def iter_org_json(report: OrgReport) -> Iterator[str]:
                 "ou_path": "",
                 "partition": partition,
                 "regions": sorted(regions),
+                "scope": {"services": sorted(services), "regions": sorted(regions)},
                 "complete": report.complete,
                 "started_at": min((s for s in started if s), default=""),
                 "finished_at": max(finished, default=""),

@@ -45,6 +45,25 @@ class Severity(enum.StrEnum):
     LOW = "low"
     INFO = "info"
 
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical 4 ... info 0."""
+        return _SEVERITY_RANK[self]
+
+    @property
+    def grave(self) -> bool:
+        """High or critical: a failure of such a control on a resource exposes it."""
+        return self in (Severity.CRITICAL, Severity.HIGH)
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
 
 class FindingStatus(enum.StrEnum):
     PASS = "pass"
@@ -58,6 +77,39 @@ class CellStatus(enum.StrEnum):
     GAP = "gap"
     NOT_ASSESSED = "not-assessed"
     INHERITED = "inherited"
+
+    @property
+    def rank(self) -> int:
+        """How bad, for every worst-of shown (an organization overview, a diff): gap >
+        partial > not-assessed > covered > inherited (DESIGN, the gap rule)."""
+        return _CELL_RANK[self]
+
+
+_CELL_RANK = {
+    CellStatus.GAP: 4,
+    CellStatus.PARTIAL: 3,
+    CellStatus.NOT_ASSESSED: 2,
+    CellStatus.COVERED: 1,
+    CellStatus.INHERITED: 0,
+}
+
+
+class UnitState(enum.StrEnum):
+    """What one unit of a cell (a resource, or an account setting in one region) shows."""
+
+    EXPOSED = "exposed"
+    UNREADABLE = "unreadable"
+    CONTROLLED = "controlled"
+    WEAK = "weak"
+
+
+class GapKind(enum.StrEnum):
+    GAP = "gap"  # a gap cell: no unit controlled
+    EXPOSURE = "exposure"  # a cell with some units controlled and some exposed
+
+
+# The matrix row of an account's baseline (root, password policy, CloudTrail, Config, ...).
+ACCOUNT_ROW = "account"
 
 
 class IssueKind(enum.StrEnum):
@@ -131,10 +183,11 @@ class Inventory:
     regions: tuple[str, ...]
     resources: tuple[Resource, ...]
     issues: tuple[CollectionIssue, ...]
-    # Resource types the collector specs could produce (observable ones), by service.
     started_at: str = ""
     finished_at: str = ""
     complete: bool = True
+    # The services whose collectors ran (`-s` narrows them); empty: not recorded (every one).
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +206,27 @@ class Control:
     source_file: str = ""
     # Set at load time from the collector specs: the resource type is an account fact.
     account_scoped: bool = False
+    # What an account fact protects: (ACCOUNT_ROW,) for the account's baseline, or the
+    # services the setting protects. Empty for a control on a resource's own type, which is
+    # evidence for that resource's service only.
+    protects: tuple[str, ...] = ()
+    # Controls (on resources) whose failures do not count while this setting passes in
+    # their region (S3's account Block Public Access covers the bucket-level one).
+    covers: tuple[str, ...] = ()
+
+    @property
+    def service(self) -> str:
+        return self.resource_type.split(".", 1)[0]
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        """The rows this control gives evidence to: its own service, the services a setting
+        protects, or the account row."""
+        return self.protects or (self.service,)
+
+    @property
+    def baseline(self) -> bool:
+        return self.protects == (ACCOUNT_ROW,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,18 +245,46 @@ class Finding:
 
 @dataclass(frozen=True)
 class Cell:
+    """One account x service (x service class) x layer of the matrix, judged per unit.
+
+    `resources` counts the units (resources with a control of their own on the layer, and
+    account settings protecting the service, once per region); `controlled + exposed + weak +
+    unreadable == resources`. `coverage` is controlled / units in per cent (rounded down),
+    `worst` the highest severity failing ("" when nothing fails)."""
+
     account: str
     layer: Layer
     service: str
     service_class: ServiceClass
     owner: str
     status: CellStatus
-    passed: int
-    failed: int
-    unknown: int
     resources: int
+    controlled: int
+    exposed: int
+    weak: int
+    unreadable: int
+    coverage: int
+    worst: str
     reason: str
     evidence: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A ranked entry of the gap list: a gap cell, or a cell with exposed units."""
+
+    cell: Cell
+    kind: GapKind
+    # For a baseline gap on the account row: the services in use it shows on (via-account).
+    affects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a scan covered: the services collected and the regions read."""
+
+    services: tuple[str, ...]
+    regions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -194,12 +296,25 @@ class ScanResult:
     # The service class of each inventory resource, in inventory order.
     classes: tuple[str, ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
+    # Gaps, then exposures, each ranked (summary.ranked_gaps).
+    ranked: tuple[Gap, ...] = ()
+    # (account, service) pairs whose listing failed with nothing listed: in use or not?
+    undetermined: tuple[tuple[str, str], ...] = ()
     # The account's name and organizational unit, when an organization scan listed it.
     account_info: AccountInfo | None = None
 
     @property
-    def gaps(self) -> list[Cell]:
-        return [c for c in self.cells if c.status == CellStatus.GAP]
+    def gaps(self) -> list[Gap]:
+        """Customer-owned layers without a working control (each baseline gap once)."""
+        return [g for g in self.ranked if g.kind == GapKind.GAP]
+
+    @property
+    def exposures(self) -> list[Gap]:
+        return [g for g in self.ranked if g.kind == GapKind.EXPOSURE]
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.inventory.services, self.inventory.regions)
 
     @property
     def complete(self) -> bool:

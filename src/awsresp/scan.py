@@ -56,7 +56,15 @@ def evaluate(
     found = tuple(mapping.findings(inventory, catalog, now) if found is None else found)
     cells = tuple(summary.matrix(inventory, found, catalog))
     classes = tuple(catalog.service_class(r.type, r.config).value for r in inventory.resources)
-    return ScanResult(inventory, found, cells, now.replace(microsecond=0).isoformat(), classes)
+    return ScanResult(
+        inventory,
+        found,
+        cells,
+        now.replace(microsecond=0).isoformat(),
+        classes,
+        ranked=tuple(summary.ranked_gaps(cells)),
+        undetermined=tuple(summary.undetermined_services(inventory)),
+    )
 
 
 def scan_account(

@@ -304,6 +304,7 @@ class Collector:
             started_at=started,
             finished_at=_now(),
             complete=not self._issues,
+            services=tuple(dict.fromkeys(spec.service for spec in self.specs)),
         )
 
     # -- calls ----------------------------------------------------------------------------

@@ -101,9 +101,9 @@ def iam_user_credentials(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -
     return [report.get(str(item.get("UserName"))) for item in items]
 
 
-def iam_root_credentials(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
-    root = _credential_report(ctx).get("<root_account>")
-    return [root for _ in items]
+def iam_credential_report(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    rows = list(_credential_report(ctx).values())
+    return [rows for _ in items]
 
 
 # --- IAM: documents of the customer-managed policies attached to a principal ----------
@@ -192,7 +192,7 @@ HOOKS: dict[str, Hook] = {
         ("iam:GetAccountAuthorizationDetails",),
     ),
     "iam_user_credentials": Hook(iam_user_credentials, _REPORT_OPS, _REPORT_ACTIONS),
-    "iam_root_credentials": Hook(iam_root_credentials, _REPORT_OPS, _REPORT_ACTIONS),
+    "iam_credential_report": Hook(iam_credential_report, _REPORT_OPS, _REPORT_ACTIONS),
     "ec2_vpc_flow_logs": Hook(
         ec2_vpc_flow_logs, (("ec2", "DescribeFlowLogs"),), ("ec2:DescribeFlowLogs",)
     ),

@@ -14,13 +14,14 @@ import yaml
 from awsresp.collect.specs import ResourceSpec
 from awsresp.errors import SpecError
 from awsresp.evaluate import rules
-from awsresp.model import BUILTIN_OWNERS, Control, Layer, ServiceClass, Severity
+from awsresp.model import ACCOUNT_ROW, BUILTIN_OWNERS, Control, Layer, ServiceClass, Severity
 from awsresp.paths import load_yaml, mappings_dir
 
 _CONTROL_ID = re.compile(r"^[a-z-]+\.[a-z0-9-]+\.[a-z0-9-]+$")
 # Reference frameworks a control may cite, with the form of their identifiers.
 REFERENCE_KEYS = {
     "cis-aws-3.0": re.compile(r"^\d+(\.\d+)+$"),
+    "cis-aws-4.0": re.compile(r"^\d+(\.\d+)+$"),
     "nist-800-53-r5": re.compile(r"^[A-Z]{2}-\d+(\(\d+\))?$"),
     "pci-dss-4.0": re.compile(r"^\d+(\.\d+)+$"),
     "aws-fsbp": re.compile(r"^[A-Za-z0-9]+\.\d+$"),
@@ -38,6 +39,8 @@ _CONTROL_KEYS = {
     "remediation",
     "description",
     "disabled",
+    "protects",
+    "covers",
 }
 
 
@@ -299,6 +302,7 @@ def _load_controls(
         safeguard = c.get("safeguard", True)
         if not isinstance(safeguard, bool):
             raise SpecError(path.name, where, "'safeguard' is true or false")
+        protects, covers = _scope(path.name, where, c, rtype, account_scoped, types)
         cat.controls[cid] = Control(
             id=cid,
             title=str(c["title"]),
@@ -317,7 +321,85 @@ def _load_controls(
             description=str(c.get("description", "")).strip(),
             source_file=path.name,
             account_scoped=account_scoped,
+            protects=protects,
+            covers=covers,
         )
+
+
+def _listed_services(types: Mapping[str, ResourceSpec]) -> set[str]:
+    """Services that can be in use: those with a resource type that is listed, not a fact."""
+    return {spec.service for spec in types.values() if not spec.singleton}
+
+
+def _scope(
+    file: str,
+    where: str,
+    c: Mapping[str, Any],
+    rtype: str,
+    account_scoped: bool,
+    types: Mapping[str, ResourceSpec] | None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A control's `protects` and `covers` (DESIGN, the gap rule v2: the scope of evidence).
+
+    A control on a listed resource type is evidence for that resource's service only. A
+    control on an account fact must say what it protects: `account` (the baseline row) or
+    the services it protects; only such a setting may cover resource controls."""
+    raw = c.get("protects")
+    if raw is None:
+        protects: tuple[str, ...] = ()
+    elif raw == ACCOUNT_ROW:
+        protects = (ACCOUNT_ROW,)
+    elif isinstance(raw, list) and raw and all(isinstance(v, str) for v in raw):
+        protects = tuple(dict.fromkeys(raw))
+    else:
+        raise SpecError(file, where, "'protects' is 'account' or a list of services")
+    if types is not None:
+        if account_scoped and not protects:
+            raise SpecError(
+                file,
+                where,
+                f"{rtype} is an account fact: say what the control protects"
+                " ('protects: account' for the baseline, or 'protects: [service, ...]')",
+            )
+        if not account_scoped and protects:
+            raise SpecError(
+                file,
+                where,
+                f"'protects' is for account facts; a control on {rtype} counts for"
+                f" {rtype.split('.', 1)[0]}",
+            )
+        known = _listed_services(types)
+        unknown = [svc for svc in protects if svc != ACCOUNT_ROW and svc not in known]
+        if unknown:
+            raise SpecError(
+                file,
+                where,
+                f"'protects' names unknown service(s) {', '.join(unknown)}"
+                f" (known: {', '.join(sorted(known))})",
+            )
+    covers_raw = c.get("covers", [])
+    if not isinstance(covers_raw, list) or not all(isinstance(v, str) for v in covers_raw):
+        raise SpecError(file, where, "'covers' is a list of control ids")
+    if covers_raw and (not protects or protects == (ACCOUNT_ROW,)):
+        raise SpecError(file, where, "only a setting that protects services may 'cover'")
+    return protects, tuple(covers_raw)
+
+
+def _check_covers(cat: Catalog) -> None:
+    """Each covered control exists, is about a resource, and of a service the setting protects."""
+    for setting in cat.controls.values():
+        for cid in setting.covers:
+            where = f"control {setting.id}"
+            covered = cat.controls.get(cid)
+            if covered is None:
+                raise SpecError(setting.source_file, where, f"'covers' names unknown control {cid}")
+            if covered.account_scoped or covered.service not in setting.protects:
+                raise SpecError(
+                    setting.source_file,
+                    where,
+                    f"'covers' names {cid}, which is not a resource control of a service"
+                    f" it protects ({', '.join(setting.protects)})",
+                )
 
 
 def _load_dir(directory: Path, cat: Catalog, types: Mapping[str, ResourceSpec] | None) -> None:
@@ -355,6 +437,7 @@ def load_catalog(
 
 
 def _check_complete(cat: Catalog, types: Mapping[str, ResourceSpec] | None) -> None:
+    _check_covers(cat)
     missing = [layer.value for layer in Layer if layer not in cat.layers]
     if missing:
         raise SpecError("layers.yaml", "", f"layers without a description: {', '.join(missing)}")

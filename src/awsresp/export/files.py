@@ -16,10 +16,12 @@ from awsresp.errors import OutputError
 from awsresp.export.scanjson import iter_scan_json, scan_document
 from awsresp.export.tables import (
     FINDING_COLUMNS,
+    GAP_COLUMNS,
     ISSUE_COLUMNS,
     MATRIX_COLUMNS,
     cell_row,
     finding_row,
+    gap_rows,
     issue_row,
     write_csv,
 )
@@ -64,7 +66,7 @@ def table_rows(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[
             (finding_row(f, result.scanned_at, info) for f in result.findings),
         ),
         ("matrix.csv", MATRIX_COLUMNS, (cell_row(c, info) for c in result.cells)),
-        ("gaps.csv", MATRIX_COLUMNS, (cell_row(c, info) for c in result.gaps)),
+        ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked, info)),
         ("issues.csv", ISSUE_COLUMNS, (issue_row(i, info) for i in result.inventory.issues)),
     )
 

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from awsresp import __version__
-from awsresp.export.tables import cell_row, finding_row, issue_row
+from awsresp.export.tables import cell_row, finding_row, gap_rows, issue_row
 from awsresp.model import Resource, ScanResult
 
-SCHEMA_VERSION = 1
+# 2: the gap rule v2 (cells judged per unit; the account row; gaps and exposures ranked)
+# and the scan's scope (services and regions collected).
+SCHEMA_VERSION = 2
 
 
 def resource_json(r: Resource, service_class: str) -> dict[str, Any]:
@@ -47,6 +49,7 @@ def _document_parts(result: ScanResult) -> dict[str, Any]:
         "ou_path": info.ou_path if info else "",
         "partition": inv.partition,
         "regions": list(inv.regions),
+        "scope": {"services": list(inv.services), "regions": list(inv.regions)},
         "complete": result.complete,
         "started_at": inv.started_at,
         "finished_at": inv.finished_at,
@@ -54,7 +57,8 @@ def _document_parts(result: ScanResult) -> dict[str, Any]:
         "issues": (issue_row(i, info) for i in inv.issues),
         "findings": (finding_row(f, result.scanned_at, info) for f in result.findings),
         "matrix": (cell_row(c, info) for c in result.cells),
-        "gaps": (cell_row(c, info) for c in result.gaps),
+        "gaps": gap_rows(result.ranked, info),
+        "undetermined": [{"account_id": a, "service": s} for a, s in result.undetermined],
         "resources": (
             resource_json(r, cls) for r, cls in zip(inv.resources, result.classes, strict=True)
         ),
@@ -101,5 +105,6 @@ def summary_counts(result: ScanResult) -> dict[str, Any]:
         "findings": statuses,
         "cells": cells,
         "gaps": len(result.gaps),
+        "exposures": len(result.exposures),
         "issues": len(result.inventory.issues),
     }

@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from awsresp.model import AccountInfo, Cell, CollectionIssue, Finding
+from awsresp.model import AccountInfo, Cell, CollectionIssue, Finding, Gap
 
 # Every row of findings, matrix, gaps and issues says whose it is: the account id, and the
 # account's name and organizational unit path when an organization scan listed them.
@@ -44,13 +44,17 @@ MATRIX_COLUMNS = [
     "service_class",
     "owner",
     "status",
-    "passed",
-    "failed",
-    "unknown",
     "resources",
+    "controlled",
+    "exposed",
+    "weak",
+    "unreadable",
+    "coverage",
+    "worst",
     "reason",
     "evidence",
 ]
+GAP_COLUMNS = ["rank", "kind", *MATRIX_COLUMNS, "affects"]
 ISSUE_COLUMNS = [
     *ACCOUNT_COLUMNS,
     "service",
@@ -131,13 +135,26 @@ def cell_row(c: Cell, info: AccountInfo | None = None) -> dict[str, Any]:
         "service_class": c.service_class.value,
         "owner": c.owner,
         "status": c.status.value,
-        "passed": c.passed,
-        "failed": c.failed,
-        "unknown": c.unknown,
         "resources": c.resources,
+        "controlled": c.controlled,
+        "exposed": c.exposed,
+        "weak": c.weak,
+        "unreadable": c.unreadable,
+        "coverage": c.coverage,
+        "worst": c.worst,
         "reason": c.reason,
         "evidence": c.evidence,
     }
+
+
+def gap_rows(gaps: Iterable[Gap], info: AccountInfo | None = None) -> Iterator[dict[str, Any]]:
+    """gaps.csv: ranked gaps then exposures, with the services a baseline gap shows on."""
+    for rank, g in enumerate(gaps, start=1):
+        yield (
+            {"rank": rank, "kind": g.kind.value}
+            | cell_row(g.cell, info)
+            | {"affects": " ".join(g.affects)}
+        )
 
 
 def issue_row(i: CollectionIssue, info: AccountInfo | None = None) -> dict[str, Any]:
@@ -170,7 +187,8 @@ def controls_rows(catalog: Any) -> list[dict[str, Any]]:
             "title": c.title,
             "layer": c.layer.value,
             "resource_type": c.resource_type,
-            "account_scoped": c.account_scoped,
+            "scope": " ".join(c.scope),
+            "covers": " ".join(c.covers),
             "severity": c.severity.value,
             "safeguard": c.safeguard,
         }

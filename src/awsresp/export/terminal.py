@@ -1,19 +1,24 @@
-"""The terminal view of a scan: the responsibility matrix, the gaps and the failed reads."""
+"""The terminal view of a scan: the responsibility matrix, the ranked gaps and exposures, and
+the failed reads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from tabulate import tabulate
 
-from awsresp.model import Cell, CellStatus, CollectionIssue, Layer, ScanResult
+from awsresp.model import (
+    ACCOUNT_ROW,
+    CUSTOMER,
+    SHARED,
+    Cell,
+    CellStatus,
+    CollectionIssue,
+    Gap,
+    Layer,
+    ScanResult,
+)
 
-_STATUS = {
-    CellStatus.COVERED: "covered",
-    CellStatus.PARTIAL: "PARTIAL",
-    CellStatus.GAP: "GAP",
-    CellStatus.NOT_ASSESSED: "-",
-}
 # Column headings: each layer's id without its qualifier (the full ids are in matrix.csv).
 _LAYER_HEADING = {
     Layer.NETWORK_CONTROLS: "network",
@@ -23,60 +28,91 @@ _LAYER_HEADING = {
     Layer.ACCESS_RIGHTS: "access",
     Layer.LOGGING_DETECTION: "logging",
 }
+# Reasons (summary.REASON_*) whose not-assessed cells print as "?" (we tried and could not
+# read) or "n/s" (a service that decides the cell was left out of the scan); others "-".
+_UNREADABLE = "unreadable"
+_NOT_SCANNED = "not-scanned"
+_VIA_ACCOUNT = "via-account"
 MATRIX_LEGEND = (
-    "covered / PARTIAL / GAP / - (not assessed): the customer's layer;"
-    " (S) shared with AWS, (name) a third party; aws: AWS's layer, inherited"
+    "covered: every unit controlled | 62% H: units controlled, worst failing severity"
+    " (C critical, H high, M medium, L low) | GAP H: no unit controlled | ?: unreadable |"
+    " n/s: not scanned | -: not assessed | ^: no control of its own, see the account row |"
+    " (S): shared with AWS | aws: AWS's layer, inherited"
 )
 
 
-def _cell_text(cell: Cell) -> str:
+def _initial(severity: str) -> str:
+    return severity[:1].upper()
+
+
+def cell_text(cell: Cell) -> str:
+    """The short text of a cell: `covered`, `62% H`, `GAP C`, `?`, `-`, `^`, `aws`."""
     if cell.status == CellStatus.INHERITED:
         return "aws"
-    status = _STATUS[cell.status]
-    if cell.owner == "customer":
-        return status
-    return f"{status} ({'S' if cell.owner == 'shared' else cell.owner})"
+    if cell.reason == _VIA_ACCOUNT:
+        text = "^"
+    elif cell.status == CellStatus.COVERED:
+        text = "covered"
+    elif cell.status == CellStatus.PARTIAL:
+        text = f"{cell.coverage}% {_initial(cell.worst)}".rstrip()
+    elif cell.status == CellStatus.GAP:
+        text = f"GAP {_initial(cell.worst)}".rstrip()
+    elif cell.reason == _UNREADABLE:
+        text = "?"
+    elif cell.reason == _NOT_SCANNED:
+        text = "n/s"
+    else:
+        text = "-"
+    if cell.owner == CUSTOMER:
+        return text
+    return f"{text} ({'S' if cell.owner == SHARED else cell.owner})"
+
+
+def _row_label(account: str, service: str, cls: str, many_accounts: bool) -> str:
+    lead = f"{account} " if many_accounts else ""
+    if service == ACCOUNT_ROW:
+        return f"{lead}account (baseline)"
+    return f"{lead}{service} ({cls})"
 
 
 def matrix_table(cells: Iterable[Cell]) -> str:
-    """Services down, layers across, so the table stays as wide as the layer list however
-    many services run. Layers that are AWS's for every service in use (physical and
-    virtualization, usually) are named in one line instead of taking columns."""
+    """Services down (the account row first), layers across, so the table stays as wide as
+    the layer list however many services run. Layers that are AWS's on every row (physical
+    and virtualization, usually) are named in one line instead of taking columns."""
     cell_list = list(cells)
-    services: list[tuple[str, str, str]] = []
+    rows_keys: list[tuple[str, str, str]] = []
     for c in cell_list:
         key = (c.account, c.service, c.service_class.value)
-        if key not in services:
-            services.append(key)
+        if key not in rows_keys:
+            rows_keys.append(key)
     index = {(c.account, c.service, c.service_class.value, c.layer): c for c in cell_list}
     inherited_everywhere = [
         layer
         for layer in Layer
         if all(
             (found := index.get((*key, layer))) is None or found.status == CellStatus.INHERITED
-            for key in services
+            for key in rows_keys
         )
-        and any(index.get((*key, layer)) for key in services)
+        and any(index.get((*key, layer)) for key in rows_keys)
     ]
     layers = [
         layer
         for layer in Layer
-        if layer not in inherited_everywhere and any(index.get((*k, layer)) for k in services)
+        if layer not in inherited_everywhere and any(index.get((*k, layer)) for k in rows_keys)
     ]
-    accounts = {a for a, _, _ in services}
+    many = len({a for a, _, _ in rows_keys}) > 1
     headers = ["service (class)"] + [_LAYER_HEADING.get(layer, layer.value) for layer in layers]
     rows = []
-    for a, s, cls in services:
-        label = (f"{a} " if len(accounts) > 1 else "") + f"{s} ({cls})"
-        row = [label]
+    for a, s, cls in rows_keys:
+        row = [_row_label(a, s, cls, many)]
         for layer in layers:
             found = index.get((a, s, cls, layer))
-            row.append(_cell_text(found) if found else "")
+            row.append(cell_text(found) if found else "")
         rows.append(row)
     lines = [tabulate(rows, headers=headers, tablefmt="simple"), "", MATRIX_LEGEND]
     if inherited_everywhere:
         names = ", ".join(layer.value for layer in inherited_everywhere)
-        lines.append(f"{names}: AWS's for every service above (inherited; see AWS Artifact)")
+        lines.append(f"{names}: AWS's on every row (inherited; see AWS Artifact)")
     return "\n".join(lines)
 
 
@@ -84,22 +120,44 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3].rstrip(" ,") + "..."
 
 
-def gaps_table(cells: Iterable[Cell]) -> str:
-    """One line per gap; the evidence is cut to fit (gaps.csv has all of it)."""
-    rows = [
-        [
-            c.account,
-            c.service,
-            c.layer.value,
-            c.owner,
-            c.failed,
-            c.unknown,
-            c.reason,
-            _shorten(c.evidence, 60),
-        ]
-        for c in cells
+def _failing(evidence: str) -> str:
+    """The failing part of a cell's evidence ("fail: a x2, b x1")."""
+    for part in evidence.split("; "):
+        if part.startswith("fail: "):
+            return part.removeprefix("fail: ")
+    return ""
+
+
+def gaps_table(gaps: Sequence[Gap]) -> str:
+    """One line per gap or exposure, in rank order; details are cut to fit (gaps.csv has
+    them whole)."""
+    many = len({g.cell.account for g in gaps}) > 1
+    rows = []
+    for rank, g in enumerate(gaps, start=1):
+        c = g.cell
+        detail = f"affects {', '.join(g.affects)}" if g.affects else _failing(c.evidence)
+        rows.append(
+            [
+                rank,
+                *([c.account] if many else []),
+                c.service,
+                c.layer.value,
+                c.owner,
+                c.worst or "-",
+                f"{c.exposed}/{c.weak}/{c.resources}",
+                _shorten(detail, 70),
+            ]
+        )
+    headers = [
+        "#",
+        *(["account"] if many else []),
+        "service",
+        "layer",
+        "owner",
+        "worst",
+        "exposed/weak/units",
+        "failing controls (or services affected)",
     ]
-    headers = ["account", "service", "layer", "owner", "failed", "unknown", "reason", "evidence"]
     return tabulate(rows, headers=headers, tablefmt="simple")
 
 
@@ -119,26 +177,42 @@ def issues_table(issues: Iterable[CollectionIssue]) -> str:
 
 
 def terminal_view(result: ScanResult) -> str:
-    """The matrix, the gaps and the failed reads, for a person at a terminal."""
+    """The matrix, the gaps and exposures, and the failed reads, for a person at a terminal."""
+    inv = result.inventory
     parts = [
-        f"Responsibility matrix for account {result.inventory.account}"
-        f" ({', '.join(result.inventory.regions)})",
+        f"Responsibility matrix for account {inv.account} ({', '.join(inv.regions)})",
         "",
         matrix_table(result.cells),
         "",
     ]
-    gaps = result.gaps
+    gaps, exposures = result.gaps, result.exposures
     if gaps:
-        parts += [f"Gaps: {len(gaps)} customer-owned layer(s) without a working control", ""]
-        parts += [gaps_table(gaps), ""]
+        parts += [
+            f"Gaps: {len(gaps)} customer-owned layer(s) without a working control, worst first",
+            "",
+            gaps_table(gaps),
+            "",
+        ]
     else:
         parts += ["Gaps: none", ""]
-    if result.inventory.issues:
+    if exposures:
         parts += [
-            f"Could not read: {len(result.inventory.issues)} call(s) failed;"
-            " affected findings are 'unknown'",
+            f"Exposures: {len(exposures)} layer(s) partly controlled, with exposed resources",
             "",
-            issues_table(result.inventory.issues),
+            gaps_table(exposures),
+            "",
+        ]
+    if result.undetermined:
+        names = ", ".join(s for _a, s in result.undetermined)
+        parts += [
+            f"Could not tell whether in use (the listing failed, so no row): {names}",
+            "",
+        ]
+    if inv.issues:
+        parts += [
+            f"Could not read: {len(inv.issues)} call(s) failed; affected findings are 'unknown'",
+            "",
+            issues_table(inv.issues),
             "",
         ]
     return "\n".join(parts)
