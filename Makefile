@@ -32,7 +32,7 @@ lint: install
 	$(BIN)/ruff check src tests bench deploy
 	$(BIN)/ruff format --check src tests bench deploy
 	$(BIN)/mypy
-	$(BIN)/cfn-lint deploy/template.yaml
+	$(BIN)/cfn-lint deploy/*.yaml
 
 format: install
 	$(BIN)/ruff check --fix src tests bench deploy

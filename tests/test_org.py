@@ -156,9 +156,7 @@ def test_lambda_partitions_and_merge_give_the_report_of_scan_org(
             aws_access_key_id=org.keys["id"], aws_secret_access_key=org.keys["secret"]
         ).client("s3")
         items = json.loads(s3.get_object(Bucket=listed["bucket"], Key=listed["key"])["Body"].read())
-        summaries = [
-            handler({"account": item, **started}, FakeContext()) for item in items["items"]
-        ]
+        summaries = [handler({"account": item, **started}, FakeContext()) for item in items]
         states = {s["account"]: s["state"] for s in summaries}
         assert states[org.ids["norole"]] == "failed"
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="awsresp-org-out")["Contents"]]

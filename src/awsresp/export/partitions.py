@@ -250,11 +250,14 @@ def _sha(body: bytes) -> str:
 
 
 def write_listing(store: Store, run: RunId, listing: dict[str, Any]) -> str:
-    """The organization's account list for a run: `items` (the accounts to scan, one map
-    item each) and `skipped` (suspended accounts), at accounts/date=.../run=.../."""
-    key = f"{ACCOUNTS}/date={run.date}/run={run.run}/accounts.json"
-    store.put(key, json.dumps(listing, indent=1).encode("utf-8"))
-    return key
+    """The organization's account list for a run, at accounts/date=.../run=.../:
+    accounts.json (`items`, the accounts to scan, and `skipped`, the suspended ones) and
+    items.json (the items alone: a JSON array, as a Step Functions map reads from S3).
+    Returns the key of items.json."""
+    base = f"{ACCOUNTS}/date={run.date}/run={run.run}/"
+    store.put(base + "accounts.json", json.dumps(listing, indent=1).encode("utf-8"))
+    store.put(base + "items.json", json.dumps(listing["items"], indent=1).encode("utf-8"))
+    return base + "items.json"
 
 
 def latest_listing(store: Store, date: str) -> dict[str, Any] | None:
