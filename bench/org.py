@@ -34,6 +34,12 @@ COLUMNS = [
 ]
 
 
+def _own_buckets(params: dict[str, Any], account: str) -> None:
+    for key in ("Bucket", "S3BucketName"):
+        if isinstance(params.get(key), str) and not params[key].endswith(account):
+            params[key] = f"{params[key]}-{account}"
+
+
 def seed_organization(
     server: Any, n: int, scale: int, seed: int, services: list[str]
 ) -> tuple[list[str], float]:
@@ -69,8 +75,13 @@ def seed_organization(
             region_name=REGION,
         )
 
-        def client(service: str, session: Any = session) -> Any:
-            return session.client(service, endpoint_url=server.endpoint, config=cfg)
+        def client(service: str, session: Any = session, account: str = account) -> Any:
+            made = session.client(service, endpoint_url=server.endpoint, config=cfg)
+            # Bucket names are global (in moto too): each account's get its id as a suffix.
+            made.meta.events.register(
+                "before-parameter-build", lambda params, **_: _own_buckets(params, account)
+            )
+            return made
 
         rng = random.Random(seed + i)
         with ThreadPoolExecutor(8) as pool:
