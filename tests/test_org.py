@@ -19,6 +19,8 @@ from awsresp.org import OrgAccount, Organization, RolePlan, Selection
 from tests.conftest import run_cli
 from tests.orgfixture import EXTERNAL_ID, MANAGEMENT, REGION, SERVICES, Org, organization
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
@@ -286,3 +288,26 @@ def test_assumed_role_credentials_refresh_before_they_expire() -> None:
         second = member.get_credentials().get_frozen_credentials()
         assert second.access_key != first.access_key
         assert member.client("sts").get_caller_identity()["Arn"].endswith("/awsresp-scan")
+
+
+def test_policy_member_is_the_member_roles_policy_and_org_scanner_lists_and_assumes() -> None:
+    from awsresp.collect.deploy_policy import template_actions
+
+    member = json.loads(run_cli(["policy", "--member"]).stdout)
+    actions = sorted(a for st in member["Statement"] for a in st["Action"])
+    deployed = template_actions((ROOT / "deploy" / "org-member-role.yaml").read_text())
+    # The template also lists the scanner's own ec2:DescribeRegions (for --all-regions).
+    assert set(deployed) <= set(actions) <= set(deployed) | {"ec2:DescribeRegions"}
+    scanner = json.loads(run_cli(["policy", "--org-scanner", "--role-name", "x"]).stdout)
+    (listing, assume) = scanner["Statement"]
+    assert all(
+        a.startswith("organizations:List") or a == "organizations:DescribeOrganization"
+        for a in listing["Action"]
+    )
+    assert assume == {
+        "Sid": "AssumeMemberRole",
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": "arn:*:iam::*:role/x",
+    }
+    assert run_cli(["policy", "--org-scanner", "--member"]).exit_code == 2
