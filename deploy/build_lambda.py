@@ -28,11 +28,9 @@ def build(target: Path, python_version: str = "3.12") -> int:
     platform += ["--only-binary", ":all:"]
     shutil.rmtree(target, ignore_errors=True)
     with tempfile.TemporaryDirectory() as wheels:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-            + ["-w", wheels, str(ROOT)],
-            check=True,
-        )
+        wheel_cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps"]
+        wheel_cmd += ["--no-build-isolation", "-w", wheels, str(ROOT)]
+        subprocess.run(wheel_cmd, check=True)
         (wheel,) = Path(wheels).glob("awsresp-*.whl")
         subprocess.run([*pip, "--target", str(target), *platform, "-r", str(LOCK)], check=True)
         subprocess.run(
