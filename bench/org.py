@@ -46,8 +46,13 @@ def seed_organization(
     """N member accounts (moto switches account on AssumeRole), each seeded like the
     single-account bench at `scale`; returns (account ids, seconds)."""
     import boto3
+    import botocore.loaders
+    import botocore.session
     from botocore.config import Config
     from run import REGION, SEEDERS
+
+    # One loader for every account's session: each service model is parsed once.
+    loader = botocore.loaders.create_loader()
 
     server.post("/moto-api/reset")
     server.post(f"/moto-api/seed?a={seed}")
@@ -64,11 +69,15 @@ def seed_organization(
         for i in range(n)
     ]
     sts = management.client("sts", endpoint_url=server.endpoint, config=cfg)
-    for i, account in enumerate(ids):
+
+    def seed_one(i: int, account: str) -> None:
         creds = sts.assume_role(
             RoleArn=f"arn:aws:iam::{account}:role/seed", RoleSessionName="seed"
         )["Credentials"]
+        core = botocore.session.Session()
+        core.register_component("data_loader", loader)
         session = boto3.Session(
+            botocore_session=core,
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
@@ -88,6 +97,11 @@ def seed_organization(
             for service in services:
                 if service in SEEDERS:
                     SEEDERS[service](client, scale, rng, pool)
+
+    # Accounts are seeded a few at a time: each has its own moto backends.
+    with ThreadPoolExecutor(4) as accounts:
+        for _ in accounts.map(seed_one, range(len(ids)), ids):
+            pass
     return ids, time.monotonic() - started
 
 
