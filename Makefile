@@ -12,7 +12,7 @@ WORKERS    ?= 16
 RATE_LIMIT ?=
 REPEAT     ?= 1
 
-.PHONY: install demo test lint format bench bench-peers clean deploy-policy lock lambda
+.PHONY: install demo test lint format bench bench-peers clean deploy-policy docs lock lambda
 LAMBDA_PYTHON ?= 3.12
 ACCOUNTS ?=
 
@@ -42,6 +42,11 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix src tests bench deploy
 	$(BIN)/ruff format src tests bench deploy
+
+# Regenerates docs/controls.md and docs/coverage.md from the catalog, and the README's demo
+# output from a sandbox scan; tests fail when they are out of date.
+docs: install
+	$(BIN)/awsresp scan --sandbox -q -o $$(mktemp -d) | $(BIN)/python -m awsresp.export.catalog_docs docs README.md
 
 # The lock files, from pyproject.toml's lower bounds (needs uv: pip install uv).
 lock: install

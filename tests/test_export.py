@@ -148,7 +148,7 @@ def test_matrix_table_is_services_down_layers_across() -> None:
         "^",
     ]
     assert lines[4].split() == ["s3", "(abstracted)", "aws", "62%", "C", "?", "(S)"]
-    assert MATRIX_LEGEND in lines
+    assert MATRIX_LEGEND in text
     assert lines[-1].startswith("physical, virtualization: AWS's on every row")
 
 

@@ -151,10 +151,11 @@ def _finding_fields(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rank(status: str) -> int:
+    """How bad a cell status is; a cell that did not exist counts as covered."""
     try:
         return CellStatus(status).rank
     except ValueError:
-        return 0
+        return CellStatus.COVERED.rank
 
 
 def diff_scans(old: dict[str, Any], new: dict[str, Any], old_name: str, new_name: str) -> ScanDiff:

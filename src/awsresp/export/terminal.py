@@ -34,10 +34,10 @@ _UNREADABLE = "unreadable"
 _NOT_SCANNED = "not-scanned"
 _VIA_ACCOUNT = "via-account"
 MATRIX_LEGEND = (
-    "covered: every unit controlled | 62% H: units controlled, worst failing severity"
-    " (C critical, H high, M medium, L low) | GAP H: no unit controlled | ?: unreadable |"
-    " n/s: not scanned | -: not assessed | ^: no control of its own, see the account row |"
-    " (S): shared with AWS | aws: AWS's layer, inherited"
+    "covered: every unit controlled | 62% H: share of units controlled, worst failing severity"
+    " (C critical, H high, M medium, L low) | GAP H: no unit controlled\n"
+    "?: unreadable | n/s: not scanned | -: not assessed | ^: no control of its own, see the"
+    " account row | (S): shared with AWS | aws: AWS's layer, inherited"
 )
 
 
