@@ -139,6 +139,7 @@ def measure_org(
     calls = sum(counted.values())
     org_calls = sum(v for (svc, _op), v in counted.items() if svc == "organizations")
     org_calls += sum(v for (svc, op), v in counted.items() if svc == "sts" and op == "AssumeRole")
+    org_calls += 1  # the management account's own GetCallerIdentity (who runs the scan)
     doc = json.loads((out / "scan.json").read_text())
     resources = sum(1 for r in doc["resources"] if not r["unlisted"])
     return {

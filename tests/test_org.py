@@ -171,12 +171,25 @@ def test_lambda_partitions_and_merge_give_the_report_of_scan_org(
             ["merge", "s3://awsresp-org-out/org", "--date", "2026-11-30", "-q", "-o", str(merged)]
         )
         assert result.exit_code == 0, result.output
+        # A local copy of the prefix (as `aws s3 sync` makes) merges the same.
+        local = tmp_path / "copy"
+        for key in keys:
+            path = local / key.removeprefix("org/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(s3.get_object(Bucket="awsresp-org-out", Key=key)["Body"].read())
+        from_folder = tmp_path / "from-folder"
+        result = run_cli(
+            ["merge", str(local), "--date", "2026-11-30", "-q", "-o", str(from_folder)]
+        )
+        assert result.exit_code == 0, result.output
         direct = tmp_path / "direct"
         assert _scan_org(org, direct, monkeypatch).exit_code == 0
     # The same matrix and gaps, row for row; the same findings, but for when they were made
     # and what moved in between (the scanner's own access key was used again).
     for name in ("matrix.csv", "gaps.csv"):
         assert (merged / name).read_text() == (direct / name).read_text(), name
+    for name in ("findings.csv", "matrix.csv", "gaps.csv", "issues.csv", "scan.json"):
+        assert (from_folder / name).read_text() == (merged / name).read_text(), name
 
     def findings(where: Path) -> list[dict[str, str]]:
         return sorted(
@@ -311,3 +324,12 @@ def test_policy_member_is_the_member_roles_policy_and_org_scanner_lists_and_assu
         "Resource": "arn:*:iam::*:role/x",
     }
     assert run_cli(["policy", "--org-scanner", "--member"]).exit_code == 2
+
+
+def test_merge_without_a_finished_run_exits_2(tmp_path: Path) -> None:
+    result = run_cli(["merge", str(tmp_path), "--date", "2026-11-30", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no finished run on 2026-11-30" in result.stderr
+    result = run_cli(["merge", str(tmp_path), "--date", "2026-13-01"])
+    assert result.exit_code == 2 and "not a calendar date" in result.stderr
+    result = run_cli(["merge", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "is not a folder or an s3:// URL" in result.stderr
