@@ -284,3 +284,12 @@ def test_a_new_cell_regresses_only_when_it_is_worse_than_covered() -> None:
         ("dynamodb", False),
         ("rds", True),
     }
+
+
+def test_the_diff_table_shows_escapes_not_terminal_codes() -> None:
+    hostile = _finding(ENC, "bucket\x1b[31m\u202e", "fail")
+    d = diff_scans(OLD, _new(findings=[*OLD["findings"], hostile]), "old", "new")
+    for fmt in ("table", "csv", "json"):
+        text = render_diff(d, fmt)
+        assert "\x1b" not in text and "\u202e" not in text, fmt
+    assert "bucket\\x1b[31m\\u202e" in render_diff(d, "table")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import ctypes
 import datetime as dt
 import enum
@@ -20,14 +21,20 @@ from typing import Annotated, Any
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
+# typer (0.29) vendors click; its usage exceptions live here, and only main() uses them.
+from typer import Abort
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from awsresp import __version__
 from awsresp.collect.hooks import HOOKS
 from awsresp.collect.session import Target, default_endpoint, make_session, validate_region
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
 from awsresp.export import Format, render
-from awsresp.export.files import prepare_dir, write_files
+from awsresp.export.files import check_writable, prepare_dir, write_files
 from awsresp.export.partitions import LocalStore
+from awsresp.export.tables import write_csv
+from awsresp.export.terminal import printable, printable_rows
 from awsresp.merge import OrgReport, load_report, org_terminal_view, write_org_files
 from awsresp.model import ScanResult
 from awsresp.org import (
@@ -69,7 +76,8 @@ app = typer.Typer(
 
 
 def _err(message: str) -> None:
-    print(f"awsresp: {message}", file=sys.stderr)
+    """One line on stderr; what came from the account or an endpoint is shown, not obeyed."""
+    print(f"awsresp: {printable(message)}", file=sys.stderr)
 
 
 class _Progress:
@@ -348,17 +356,19 @@ def scan(
             raise AwsrespError(f"{given} only apply with --org")
         if org and sandbox:
             raise AwsrespError("--org cannot be combined with --sandbox (a single account)")
+        # Everything the user gave is checked before the first network call.
         every_service = Definitions.load(mappings)
         definitions = every_service.select(service or [])
         limiter = _limiter(rate_limit or [], every_service)
+        for name in region or []:
+            validate_region(name)
+        out_dir = expand_output_dir(output_dir)
+        check_writable(out_dir)
         if org:
             selection = Selection.parse(accounts or [], ou or [], exclude_accounts or [])
             role = RolePlan(role_name, external_id, role_arn_template).validate()
-            for name in region or []:
-                validate_region(name)
-            out = expand_output_dir(output_dir)
-            prepare_dir(out)
-            with tempfile.TemporaryDirectory(prefix=".awsresp-org-", dir=out) as staging:
+            prepare_dir(out_dir)
+            with tempfile.TemporaryDirectory(prefix=".awsresp-org-", dir=out_dir) as staging:
                 run = scan_organization(
                     make_session(profile),
                     definitions,
@@ -374,8 +384,10 @@ def scan(
                     progress=(lambda _msg: None) if quiet else _err,
                 )
                 report = load_report(LocalStore(Path(staging)), run.run.date, run.run.run)
-                written = write_org_files(report, out, excel=excel)
-            _finish_org(report, written, out, fmt, quiet, stats, fail_on_incomplete, fail_on_gaps)
+                written = write_org_files(report, out_dir, excel=excel)
+            _finish_org(
+                report, written, out_dir, fmt, quiet, stats, fail_on_incomplete, fail_on_gaps
+            )
             return
         with contextlib.ExitStack() as stack:
             if sandbox:
@@ -403,7 +415,7 @@ def scan(
                 regions = region or []
             with progress.running("scanning") as prog:
                 result = scan_account(target, definitions, regions, all_regions, prog)
-            written = write_files(result, expand_output_dir(output_dir), excel=excel)
+            written = write_files(result, out_dir, excel=excel)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -436,12 +448,16 @@ def _finish_org(
     fail_on_gaps: bool,
 ) -> None:
     """Prints an organization report and exits as a scan does (see EXIT_CODES_HELP)."""
+    # Nothing from the accounts reaches the terminal raw (export.terminal.printable).
     if fmt == Format.JSON:
-        print((out / "scan.json").read_text(encoding="utf-8"), end="")
+        doc = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+        print(json.dumps(doc, indent=1, ensure_ascii=True))
     elif fmt == Format.CSV:
-        print((out / "findings.csv").read_text(encoding="utf-8-sig"), end="")
+        with (out / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            write_csv(sys.stdout, list(reader.fieldnames or []), printable_rows(reader))
     else:
-        print(org_terminal_view(report), end="")
+        print(printable(org_terminal_view(report)), end="")
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
     if stats:
@@ -574,12 +590,12 @@ def controls(
         flat = [
             {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()} for row in rows
         ]
-        write_csv(sys.stdout, list(flat[0]) if flat else [], flat)
+        write_csv(sys.stdout, list(flat[0]) if flat else [], printable_rows(flat))
     else:
         from tabulate import tabulate
 
         table = [[r["id"], r["layer"], r["resource_type"], r["scope"], r["severity"]] for r in rows]
-        print(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"]))
+        print(printable(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"])))
         print(f"\n{len(rows)} controls")
 
 
@@ -645,8 +661,16 @@ def main() -> None:
     _limit_malloc_arenas()
     _tune_gc()
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        # `awsresp` alone: the help, as before, with the usage exit code.
+        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
+        sys.exit(ExitCode.USAGE)
+    except ClickException as exc:
+        # A bad option value or command: one line and exit 2, not a boxed usage screen.
+        _err(f"error: {' '.join(exc.format_message().split())}")
+        sys.exit(ExitCode.USAGE)
+    except (KeyboardInterrupt, Abort):
         _err("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
     finally:
@@ -655,6 +679,7 @@ def main() -> None:
         # memory the process is about to give back. Frozen objects are left out of it;
         # they are still freed as usual when their last reference goes.
         gc.freeze()
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 def _limit_malloc_arenas() -> None:
