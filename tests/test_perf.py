@@ -276,8 +276,8 @@ def test_rate_limit_values_set_every_service_or_one() -> None:
     [
         (["fast"], "expected N or SERVICE=N"),
         (["ec2="], "expected N or SERVICE=N"),
-        (["-1"], "0 or more"),
-        (["ec2=nan"], "0 or more"),
+        (["-1"], r"0 \(no cap\) or"),
+        (["ec2=nan"], r"0 \(no cap\) or"),
         (["nosuch=5"], "unknown service 'nosuch'; known: ec2, iam, s3"),
         (["5", "6"], "given twice"),
     ],
