@@ -23,7 +23,8 @@ MANAGEMENT = "123456789012"
 REGION = "us-east-1"
 ROLE = "awsresp-scanner"
 EXTERNAL_ID = "awsresp-test-external-id"
-SERVICES = ("s3", "iam", "ec2")
+# Two services keep the test quick; the engine is the single-account scan's.
+SERVICES = ("s3", "iam")
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _read_policy() -> str:
     return json.dumps(document)
 
 
-def _seed(account: Any, name: str, n_buckets: int, open_ssh: bool, users: int) -> list[str]:
+def _seed(account: Any, name: str, n_buckets: int, public: bool, users: int) -> list[str]:
     s3 = account.client("s3")
     names = [f"{name}-data-{i}" for i in range(n_buckets)]
     for i, bucket in enumerate(names):
@@ -93,20 +94,22 @@ def _seed(account: Any, name: str, n_buckets: int, open_ssh: bool, users: int) -
                     "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
                 },
             )
-    ec2 = account.client("ec2")
-    if open_ssh:
-        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-        group = ec2.create_security_group(GroupName="ssh", Description="ssh", VpcId=vpc)
-        ec2.authorize_security_group_ingress(
-            GroupId=group["GroupId"],
-            IpPermissions=[
+    if public:
+        s3.put_bucket_policy(
+            Bucket=names[0],
+            Policy=json.dumps(
                 {
-                    "IpProtocol": "tcp",
-                    "FromPort": 22,
-                    "ToPort": 22,
-                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{names[0]}/*",
+                        }
+                    ],
                 }
-            ],
+            ),
         )
     iam = account.client("iam")
     for i in range(users):
@@ -135,7 +138,7 @@ def _scanner_role(account: Any, deny: str | None) -> None:
         iam.put_role_policy(RoleName=ROLE, PolicyName="deny", PolicyDocument=json.dumps(document))
 
 
-# name: (OU path below Root, buckets, a world-open SSH group, IAM users, role: "ok",
+# name: (OU path below Root, buckets, a public bucket policy, IAM users, role: "ok",
 # "missing" or a service the role is denied)
 ACCOUNTS: dict[str, tuple[str, int, bool, int, str]] = {
     "web-1": ("Prod/Web", 3, True, 1, "ok"),
@@ -167,7 +170,7 @@ def organization() -> Iterator[Org]:
                     made.ou_ids[here] = parents[here]
                 parent = here
         made.ou_paths["management"] = "Root"
-        for name, (path, buckets, ssh, users, role) in ACCOUNTS.items():
+        for name, (path, buckets, public, users, role) in ACCOUNTS.items():
             created = org.create_account(
                 AccountName=name, Email=f"{name}@example.com", Tags=[{"Key": "team", "Value": name}]
             )
@@ -178,7 +181,7 @@ def organization() -> Iterator[Org]:
             made.ids[name] = account
             made.ou_paths[name] = f"Root/{path}"
             member = _member(account)
-            made.buckets[name] = _seed(member, name, buckets, ssh, users)
+            made.buckets[name] = _seed(member, name, buckets, public, users)
             if role != "missing":
                 _scanner_role(member, None if role == "ok" else role)
         org.close_account(AccountId=made.ids["closed"])

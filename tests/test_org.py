@@ -72,7 +72,7 @@ def test_scan_org_reports_every_account_with_names_ous_and_failed_accounts_as_is
     denied_issues = [r for r in issues if r["account_id"] == denied]
     assert {(r["service"], r["kind"]) for r in denied_issues} == {("s3", "access-denied")}
     assert "ListBuckets" in {r["operation"] for r in denied_issues}
-    assert {r["service"] for r in findings if r["account_id"] == denied} >= {"iam", "ec2"}
+    assert {r["service"] for r in findings if r["account_id"] == denied} >= {"iam"}
     # The other accounts are complete.
     assert {r["account_id"] for r in issues} == {norole, denied}
 
