@@ -24,7 +24,9 @@ from awsresp.collect.session import Target, default_endpoint, make_session
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
 from awsresp.export import Format, render
-from awsresp.export.files import write_files
+from awsresp.export.files import write_bytes, write_files
+from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
+from awsresp.export.report import TEXT_FORMATS, ReportFormat, render_report
 from awsresp.model import ScanResult
 from awsresp.scan import Definitions, scan_account
 
@@ -238,6 +240,12 @@ def scan(
     excel: Annotated[
         bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
     ] = False,
+    ocsf: Annotated[
+        bool,
+        typer.Option(
+            "--ocsf", help="Also write findings.ocsf.json (OCSF Compliance Findings) into -o."
+        ),
+    ] = False,
     stats: Annotated[
         bool,
         typer.Option(
@@ -280,7 +288,7 @@ def scan(
                 regions = region or []
             with progress.running("scanning") as prog:
                 result = scan_account(target, definitions, regions, all_regions, prog)
-            written = write_files(result, expand_output_dir(output_dir), excel=excel)
+            written = write_files(result, expand_output_dir(output_dir), excel=excel, ocsf=ocsf)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -291,6 +299,9 @@ def scan(
     print(render(result, fmt))
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
+        report_html = next((p for p in written if p.name == "report.html"), None)
+        if report_html is not None:
+            _err(f"report: {report_html} (open it in a browser)")
     if stats:
         for line in _stats_lines(target):
             _err(line)
@@ -346,6 +357,56 @@ def diff(
         raise typer.Exit(ExitCode.REGRESSED)
 
 
+REPORT_HELP = (
+    "Exit codes: 0 written; 2 the scan.json could not be read (missing, not JSON, another"
+    " schema version or shape) or the output could not be written."
+)
+
+
+@app.command(epilog=REPORT_HELP)
+def report(
+    scan_json: Annotated[
+        Path,
+        typer.Argument(
+            help="A saved scan.json (a scan's, an --org scan's or a merge's) or the"
+            " output folder holding one.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default: report.html, report.xlsx or findings.ocsf.json in"
+            " the current folder; - for stdout, html and ocsf only).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.HTML,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Say nothing on stderr.")] = False,
+) -> None:
+    """Render a report from a saved scan: an HTML heat map, an XLSX workbook or OCSF JSON."""
+    from awsresp.scanfile import read_scan
+
+    target = output or Path(REPORT_NAMES[fmt])
+    to_stdout = str(target) == "-"
+    try:
+        if to_stdout and fmt not in TEXT_FORMATS:
+            raise AwsrespError(f"--format {fmt.value} is binary: name a file with -o")
+        scan = read_scan(scan_json)
+        body = render_report(scan, fmt)
+        if to_stdout:
+            sys.stdout.write(body.decode("utf-8"))
+        else:
+            write_bytes(target, body)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    if not quiet and not to_stdout:
+        _err(f"wrote {target}")
+
+
 @app.command()
 def controls(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
@@ -355,6 +416,8 @@ def controls(
     from awsresp.export.tables import controls_rows, write_csv
 
     try:
+        if fmt == Format.OCSF:
+            raise AwsrespError("--format ocsf is for scans' findings; controls: table, csv, json")
         definitions = Definitions.load(mappings)
     except AwsrespError as exc:
         _err(f"error: {exc}")

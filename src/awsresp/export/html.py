@@ -84,7 +84,9 @@ class _Embedded:
 def _cell_order(scan: ScanFile) -> list[int]:
     """Cells in the order they get the page's findings budget: ranked gaps and exposures,
     then the rest, worst status first."""
-    index = {(c.account_id, c.service, c.service_class, c.layer): i for i, c in enumerate(scan.matrix)}
+    index = {
+        (c.account_id, c.service, c.service_class, c.layer): i for i, c in enumerate(scan.matrix)
+    }
     first = [
         index[k]
         for g in scan.gaps

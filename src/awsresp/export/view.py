@@ -42,8 +42,12 @@ PALETTE: dict[str, tuple[str, str, str]] = {
     "p1": ("#fbd7bb", "#3a1a05", "partial, 25-49% controlled"),
     "p0": ("#f5ae80", "#3a1a05", "partial, under 25% controlled"),
     "gap": ("#b9470c", "#ffffff", "GAP: no unit controlled, some exposed or weak"),
-    "na": ("#ffffff", "#55595e", "not assessed (- nothing observes it, ? unreadable,"
-           " n/s a deciding service was not scanned)"),
+    "na": (
+        "#ffffff",
+        "#55595e",
+        "not assessed (- nothing observes it, ? unreadable,"
+        " n/s a deciding service was not scanned)",
+    ),
     "via": ("#f3f4f6", "#55595e", "^ no unit of its own: the account row's status applies"),
     "aws": ("#e4e5e8", "#6b7077", "AWS: AWS's layer, inherited (AWS attests it)"),
 }
