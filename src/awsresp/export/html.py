@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from awsresp import __version__
 from awsresp.export.view import (
@@ -157,6 +158,12 @@ def _embed(scan: ScanFile, behind: dict[int, CellFindings]) -> _Embedded:
     return _Embedded(_reveal(payload), len(finding_rows), len(scan.findings))
 
 
+def _finalize(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return reveal_bidi(value)
+    return value
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("awsresp.export", "templates"),
@@ -165,6 +172,9 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every value shown has its direction overrides made visible (markup the page
+        # builds itself, its style, script and escaped data, is left as it is).
+        finalize=_finalize,
     )
     env.filters["bidi"] = reveal_bidi
     env.filters["cell_text"] = cell_text
