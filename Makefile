@@ -12,7 +12,7 @@ WORKERS    ?= 16
 RATE_LIMIT ?=
 REPEAT     ?= 1
 
-.PHONY: install demo test lint format bench bench-peers clean deploy-policy
+.PHONY: install demo test lint format bench bench-peers clean deploy-policy chromium screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,18 @@ format: install
 deploy-policy: install
 	$(BIN)/python deploy/update_policy.py deploy/template.yaml
 
-test: lint
+# The report's browser test drives Debian's chromium (never a downloaded browser build).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test: lint chromium
 	$(BIN)/python -m pytest -n 2 -q $(ARGS)
+
+# docs/report.png, the README's picture of the report: the sandbox scan's report.html in
+# headless Chromium, with a gap cell opened.
+screenshot: install chromium
+	$(BIN)/python docs/screenshot.py docs/report.png
 
 # The benchmark is a script, not a test: `make test` never runs it.
 bench: install

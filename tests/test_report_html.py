@@ -37,7 +37,9 @@ def _saved(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _data(page: str) -> Any:
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
+    match = re.search(
+        r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S
+    )
     assert match is not None
     return json.loads(match.group(1))
 
@@ -68,7 +70,7 @@ def test_hostile_names_stay_text(sandbox_scan: dict[str, Any]) -> None:
     page = render_html(parse_scan(hostile(_saved(sandbox_scan))))
     # Only the page's own two script elements; the names' markup is escaped wherever shown.
     assert page.count("<script") == 2
-    assert "<img" not in page and "onerror=\"window" not in page
+    assert "<img" not in page and 'onerror="window' not in page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page  # header, issues
     assert "&#34;" in page or "&quot;" in page
     # Embedded JSON cannot end its element or break a line in a script.

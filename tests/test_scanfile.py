@@ -77,5 +77,5 @@ def test_not_json_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(ScanFileError, match="cannot read"):
         read_scan(tmp_path / "missing.json")
     (tmp_path / "list.json").write_text(json.dumps([1, 2]))
-    with pytest.raises(ScanFileError, match="not an awsresp scan.json"):
+    with pytest.raises(ScanFileError, match=r"not an awsresp scan\.json"):
         read_scan(tmp_path / "list.json")

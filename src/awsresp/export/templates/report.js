@@ -106,7 +106,11 @@
   var cells = Array.prototype.slice.call(document.querySelectorAll("button.cell"));
   cells.forEach(function (btn) {
     var i = Number(btn.getAttribute("data-i"));
-    btn.addEventListener("click", function () { select(i, false); });
+    btn.addEventListener("click", function () {
+      select(i, false);
+      // Below the fold (a long matrix): bring the findings up.
+      if (detail.getBoundingClientRect().top > window.innerHeight - 80) { detail.scrollIntoView({ block: "start" }); }
+    });
     btn.addEventListener("focus", function () { select(i, false); });
     btn.addEventListener("keydown", function (ev) {
       var moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
