@@ -68,6 +68,21 @@ def test_fail_on_gaps_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_fail_on_exposures_exits_1_for_a_public_bucket_in_a_partly_controlled_s3(
+    tmp_path: Path,
+) -> None:
+    # S3's data layer is partial (some buckets controlled) but the website bucket is public.
+    args = ["scan", "--sandbox", "-q", "-s", "s3", "-o", str(tmp_path), "-f", "json"]
+    result = run_cli([*args, "--fail-on-exposures"])
+    assert result.exit_code == 1
+    import json
+
+    exposures = [g for g in json.loads(result.stdout)["gaps"] if g["kind"] == "exposure"]
+    assert [(g["service"], g["layer"], g["worst"]) for g in exposures] == [
+        ("s3", "data", "critical")
+    ]
+
+
 def test_controls_json_lists_every_control() -> None:
     import json
 

@@ -168,3 +168,33 @@ def test_json_on_stdout_is_the_scan_document(sandbox_scan: dict[str, Any]) -> No
     doc = json.loads(sandbox_scan["_stdout"])
     assert doc["account"] == "123456789012"
     assert len(doc["findings"]) == len(sandbox_scan["findings"])
+
+
+def test_a_scan_of_some_services_adds_no_gap_and_diffs_without_false_changes(
+    sandbox_scan: dict[str, Any], tmp_path: Path
+) -> None:
+    from awsresp.diff import diff_scans
+
+    from .conftest import run_cli
+
+    result = run_cli(["scan", "--sandbox", "-q", "-s", "s3", "-s", "iam", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    partial = json.loads((tmp_path / "scan.json").read_text())
+    assert sorted(partial["scope"]["services"]) == ["iam", "s3"]
+
+    def gaps(doc: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(g["service"], g["layer"]) for g in doc["gaps"] if g["kind"] == "gap"}
+
+    assert gaps(partial), "the partial scan still finds the gaps it can decide"
+    assert gaps(partial) <= gaps(sandbox_scan)
+    # The account row's layers decided by services left out are "not scanned", not gaps.
+    logging = next(
+        c
+        for c in partial["matrix"]
+        if (c["service"], c["layer"]) == ("account", "logging-detection")
+    )
+    assert (logging["status"], logging["reason"]) == ("not-assessed", "not-scanned")
+    for old, new in ((sandbox_scan, partial), (partial, sandbox_scan)):
+        d = diff_scans(old, new, "old", "new")
+        assert d.changes == (), [c.row for c in d.changes]
+        assert d.notes and d.notes[0].startswith("compared only what both scans covered")

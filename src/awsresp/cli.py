@@ -42,7 +42,7 @@ class ExitCode(enum.IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 the scan ran (gaps and unreadable parts are in the report); "
-    "1 gaps found and --fail-on-gaps given; "
+    "1 gaps found and --fail-on-gaps given, or exposures found and --fail-on-exposures given; "
     "2 usage, configuration, credential or output error; "
     "3 the scan is incomplete (some reads failed) and --fail-on-incomplete given "
     "(takes precedence over 1); "
@@ -220,6 +220,13 @@ def scan(
     fail_on_gaps: Annotated[
         bool, typer.Option("--fail-on-gaps", help="Exit 1 when a gap is found.")
     ] = False,
+    fail_on_exposures: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-exposures",
+            help="Exit 1 when a layer is partly controlled but holds exposed resources.",
+        ),
+    ] = False,
     fail_on_incomplete: Annotated[
         bool,
         typer.Option("--fail-on-incomplete", help="Exit 3 when some reads failed."),
@@ -309,7 +316,7 @@ def scan(
         _err(_issue_summary(result))
         if fail_on_incomplete:
             raise typer.Exit(ExitCode.INCOMPLETE)
-    if result.gaps and fail_on_gaps:
+    if (result.gaps and fail_on_gaps) or (result.exposures and fail_on_exposures):
         raise typer.Exit(ExitCode.GAPS)
 
 
@@ -412,7 +419,8 @@ def controls(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
     mappings: Annotated[Path | None, typer.Option(help="Extra mapping directory.")] = None,
 ) -> None:
-    """List every control: id, layer, resource type, severity, owner per class, references."""
+    """List every control: id, layer, resource type, scope (the rows it is evidence for),
+    severity, owner per class, references."""
     from awsresp.export.tables import controls_rows, write_csv
 
     try:
@@ -433,8 +441,8 @@ def controls(
     else:
         from tabulate import tabulate
 
-        table = [[r["id"], r["layer"], r["resource_type"], r["severity"]] for r in rows]
-        print(tabulate(table, headers=["id", "layer", "resource", "severity"]))
+        table = [[r["id"], r["layer"], r["resource_type"], r["scope"], r["severity"]] for r in rows]
+        print(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"]))
         print(f"\n{len(rows)} controls")
 
 

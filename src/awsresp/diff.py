@@ -222,22 +222,41 @@ def _scope_note(old: _Scope, new: _Scope, both: _Scope) -> str:
     )
 
 
-def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> list[Change]:
-    """Cells of services both scans covered whose status or exposed count moved. A cell that
-    one scan could not judge for lack of scope (reason not-scanned) is not compared."""
+_Key = tuple[str, str, str, str]
 
-    def cells(doc: dict[str, Any]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+
+def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> list[Change]:
+    """Cells of services both scans covered whose status or exposed count moved. A cell one
+    scan could not judge for lack of scope (reason not-scanned) is not compared, nor are the
+    cells that only show such an account-row cell (reason via-account)."""
+
+    def cells(doc: dict[str, Any]) -> dict[_Key, dict[str, Any]]:
         return {
             (c["account_id"], c["layer"], c["service"], c.get("service_class", "")): c
             for c in doc["matrix"]
-            if (c["service"] == ACCOUNT_ROW or c["service"] in both.services)
-            and c.get("reason") != "not-scanned"
+            if c["service"] == ACCOUNT_ROW or c["service"] in both.services
         }
 
     old_c, new_c = cells(old), cells(new)
+    unscanned = {
+        (key[0], key[1])
+        for side in (old_c, new_c)
+        for key, c in side.items()
+        if key[2] == ACCOUNT_ROW and c.get("reason") == "not-scanned"
+    }
+
+    def comparable(c: dict[str, Any] | None) -> bool:
+        if c is None:
+            return True
+        if c.get("reason") == "not-scanned":
+            return False
+        return not (c.get("reason") == "via-account" and (c["account_id"], c["layer"]) in unscanned)
+
     out = []
     for key in sorted(set(old_c) | set(new_c)):
         before, after = old_c.get(key), new_c.get(key)
+        if not (comparable(before) and comparable(after)):
+            continue
         old_status = before["status"] if before else ""
         new_status = after["status"] if after else ""
         old_exposed = int(before.get("exposed", 0)) if before else 0
