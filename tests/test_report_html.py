@@ -163,7 +163,16 @@ def test_in_chromium(sandbox_scan: dict[str, Any], tmp_path: Path) -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             requests: list[str] = []
             errors: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
+
+            def intercept(route: Any) -> None:
+                # Every request is recorded; none but the page's own file is let through.
+                requests.append(route.request.url)
+                if route.request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    route.abort()
+
+            page.route("**/*", intercept)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(report.as_uri())
