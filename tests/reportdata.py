@@ -9,7 +9,7 @@ from typing import Any
 # JavaScript line ends and text-direction overrides.
 HOSTILE = (
     '<script>window.__pwned=1</script>"\'&amp;<img src=x onerror="window.__pwned=2">'
-    "</script><!--\u2028\u2029\u202eexe.txt \u05e9\u05dc\u05d5\u05dd"
+    "</script><!--\u2028\u2029\u202eexe.txt \u05e9\u05dc\u05d5\u05dd\x1b[31m"
 )
 
 

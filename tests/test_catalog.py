@@ -166,3 +166,13 @@ def test_benchmark_checks_left_out_are_named_with_a_reason() -> None:
             assert key in REFERENCE_KEYS and REFERENCE_KEYS[key].match(ref), (path.name, entry)
             assert str(entry["why"]).strip(), (path.name, entry)
             assert (key, ref) not in claimed, f"{path.name}: {entry['ref']} has a control"
+
+
+def test_the_generated_reference_docs_are_current() -> None:
+    from awsresp.export.catalog_docs import documents
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for name, text in documents(load_specs(), load_catalog(TYPES)).items():
+        assert (docs / name).read_text(encoding="utf-8") == text, (
+            f"docs/{name} is out of date: run `make docs`"
+        )

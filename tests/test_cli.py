@@ -29,8 +29,19 @@ def test_missing_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     _one_line_error(run_cli(["scan", "-q"]), "no AWS credentials")
 
 
-def test_invalid_region() -> None:
-    _one_line_error(run_cli(["scan", "--sandbox", "-q", "--region", "mars-1"]), "invalid region")
+# An endpoint nothing listens on: an error about it would mean a network call was tried.
+NOWHERE = ["--endpoint-url", "http://127.0.0.1:9"]
+
+
+def test_invalid_region_is_refused_before_any_network_call() -> None:
+    _one_line_error(run_cli(["scan", "-q", *NOWHERE, "--region", "mars-1"]), "invalid region")
+
+
+def test_every_region_botocore_knows_is_accepted() -> None:
+    from awsresp.collect.session import validate_region
+
+    for name in ("eusc-de-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-7"):
+        assert validate_region(name) == name
 
 
 def test_unreachable_endpoint() -> None:
@@ -49,7 +60,7 @@ def test_unwritable_output_dir(tmp_path: Path) -> None:
         out = target / "sub"
     else:
         out = locked / "sub"
-    _one_line_error(run_cli(["scan", "--sandbox", "-q", "-o", str(out)]), "cannot create")
+    _one_line_error(run_cli(["scan", "-q", *NOWHERE, "-o", str(out)]), "cannot create")
 
 
 def test_unknown_service() -> None:

@@ -81,8 +81,13 @@ def test_hostile_names_stay_text(sandbox_scan: dict[str, Any]) -> None:
     embedded = json.loads(data.group(1))
     names = {r[2] for r in embedded["resources"]}
     # The direction override is shown as a visible mark, never applied.
-    assert names == {HOSTILE.replace("\u202e", "[U+202E]")}
-    assert "\u202e" not in page
+    shown = HOSTILE
+    marks = {"\u2028": "[U+2028]", "\u2029": "[U+2029]", "\u202e": "[U+202E]", "\x1b": "[U+001B]"}
+    for char, mark in marks.items():
+        shown = shown.replace(char, mark)
+    assert names == {shown}
+    # Nothing that reorders text or drives a terminal is left raw (the page may go to stdout).
+    assert not re.search("[\u2028\u2029\u202e\x1b]", page)
 
 
 def test_script_json_escapes_what_ends_a_script() -> None:

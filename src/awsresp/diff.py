@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from awsresp.errors import AwsrespError
 from awsresp.export.scanjson import SCHEMA_VERSION
 from awsresp.export.tables import finding_id, write_csv
+from awsresp.export.terminal import printable, printable_rows
 from awsresp.model import ACCOUNT_ROW, CellStatus
 
 # Two scans' cells are compared only when both follow the same gap rule (scan.json's
@@ -107,6 +108,7 @@ def load_scan(where: str) -> dict[str, Any]:
         raise AwsrespError(f"{where} is not a scan.json file") from None
     if not isinstance(doc, dict) or "findings" not in doc or "matrix" not in doc:
         raise AwsrespError(f"{where} is not a scan.json file")
+    _check_shape(where, doc)
     version = doc.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise AwsrespError(
@@ -114,6 +116,24 @@ def load_scan(where: str) -> dict[str, Any]:
             f" versions 1 to {SCHEMA_VERSION}: upgrade awsresp"
         )
     return doc
+
+
+# The fields diff reads from each finding and cell row.
+_FINDING_KEYS = ("control_id", "status", "resource_type", "resource_id", "account_id")
+_CELL_KEYS = ("account_id", "layer", "service", "status")
+
+
+def _check_shape(where: str, doc: dict[str, Any]) -> None:
+    for key, fields in (("findings", _FINDING_KEYS), ("matrix", _CELL_KEYS)):
+        rows = doc.get(key)
+        if not isinstance(rows, list) or not all(
+            isinstance(row, dict) and all(isinstance(row.get(f), str) for f in fields)
+            for row in rows
+        ):
+            raise AwsrespError(
+                f"{where} is not a scan.json file: '{key}' must be a list of rows with"
+                f" {', '.join(fields)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -151,10 +171,11 @@ def _finding_fields(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rank(status: str) -> int:
+    """How bad a cell status is; a cell that did not exist counts as covered."""
     try:
         return CellStatus(status).rank
     except ValueError:
-        return 0
+        return CellStatus.COVERED.rank
 
 
 def diff_scans(old: dict[str, Any], new: dict[str, Any], old_name: str, new_name: str) -> ScanDiff:
@@ -292,16 +313,16 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
             "counts": d.counts(),
             "changes": rows,
         }
-        return json.dumps(doc, indent=1, ensure_ascii=False)
+        return json.dumps(doc, indent=1, ensure_ascii=True)
     if fmt == "csv":
         buf = io.StringIO()
-        write_csv(buf, DIFF_COLUMNS, rows)
+        write_csv(buf, DIFF_COLUMNS, printable_rows(rows))
         return buf.getvalue()
     from tabulate import tabulate
 
     notes = "".join(f"Note: {n}\n" for n in d.notes)
     if not rows:
-        return f"{notes}No changes between {d.old} and {d.new}"
+        return printable(f"{notes}No changes between {d.old} and {d.new}")
     table = [
         [
             r["change"],
@@ -317,4 +338,4 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
     ]
     headers = ["change", "regression", "layer", "service", "control", "resource", "old", "new"]
     counts = ", ".join(f"{k} {v}" for k, v in d.counts().items())
-    return f"{notes}{tabulate(table, headers=headers)}\n\n{counts}"
+    return printable(f"{notes}{tabulate(table, headers=headers)}\n\n{counts}")

@@ -37,18 +37,22 @@ MAX_FINDINGS = 2500
 PER_CELL = 60
 EVIDENCE_CHARS = 400
 
-# Characters that reorder the text around them (Trojan Source): shown as visible marks, so
-# a resource name cannot pass itself off as another.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters that reorder or hide the text around them (bidi overrides and isolates, the
+# "Trojan Source" trick; zero-width characters) and control characters (a terminal acts on
+# ESC when the page goes to stdout): shown as visible marks such as [U+202E], so a resource
+# name cannot pass itself off as another. Tab and newline stay.
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
 
 
-def reveal_bidi(text: str) -> str:
-    return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+def reveal_hidden(text: str) -> str:
+    return _HIDDEN.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
 def _reveal(value: Any) -> Any:
     if isinstance(value, str):
-        return reveal_bidi(value)
+        return reveal_hidden(value)
     if isinstance(value, list):
         return [_reveal(v) for v in value]
     if isinstance(value, dict):
@@ -58,8 +62,9 @@ def _reveal(value: Any) -> Any:
 
 def script_json(value: Any) -> str:
     """JSON that is safe inside a <script> element: no '<', '>' or '&' (so no '</script>'
-    or '<!--' can end or bend the element) and no U+2028/U+2029 (line ends to older JS)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    or '<!--' can end or bend the element) and no U+2028/U+2029 (line ends to older JS);
+    ASCII only, so no raw control character reaches a terminal either."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
     for char, escape in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
@@ -160,7 +165,7 @@ def _embed(scan: ScanFile, behind: dict[int, CellFindings]) -> _Embedded:
 
 def _finalize(value: Any) -> Any:
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return reveal_bidi(value)
+        return reveal_hidden(value)
     return value
 
 
@@ -176,7 +181,7 @@ def _environment() -> jinja2.Environment:
         # builds itself, its style, script and escaped data, is left as it is).
         finalize=_finalize,
     )
-    env.filters["bidi"] = reveal_bidi
+    env.filters["reveal"] = reveal_hidden
     env.filters["cell_text"] = cell_text
     env.filters["colour"] = colour_class
     env.filters["describe"] = describe
@@ -217,8 +222,8 @@ def render_html(scan: ScanFile) -> str:
         | {
             "matrix": [
                 {
-                    "d": reveal_bidi(describe(c)),
-                    "e": reveal_bidi(c.evidence),
+                    "d": reveal_hidden(describe(c)),
+                    "e": reveal_hidden(c.evidence),
                     "s": c.status.value,
                     "o": c.owner,
                     "w": c.worst,

@@ -137,11 +137,13 @@ def ocsf_finding(f: FindingRow, scan: ScanFile) -> dict[str, Any]:
 
 
 def iter_ocsf(scan: ScanFile) -> Iterator[str]:
-    """The findings as one JSON array, one Compliance Finding per line."""
+    """The findings as one JSON array, one Compliance Finding per line. ASCII only: control
+    and direction characters from the account travel as \\u escapes, so the array can go to
+    a terminal (`--format ocsf`) unchanged in value."""
     yield "["
     for n, f in enumerate(scan.findings):
         yield ("\n" if n == 0 else ",\n") + json.dumps(
-            ocsf_finding(f, scan), ensure_ascii=False, separators=(",", ":")
+            ocsf_finding(f, scan), ensure_ascii=True, separators=(",", ":")
         )
     yield "\n]\n" if scan.findings else "]\n"
 
