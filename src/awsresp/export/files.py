@@ -70,16 +70,18 @@ def prepare_dir(directory: Path) -> Path:
     return directory
 
 
-def _tables(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+def table_rows(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+    """(file name, columns, rows) of each table a scan writes."""
+    info = result.account_info
     return (
         (
             "findings.csv",
             FINDING_COLUMNS,
-            (finding_row(f, result.scanned_at) for f in result.findings),
+            (finding_row(f, result.scanned_at, info) for f in result.findings),
         ),
-        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.cells)),
-        ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked)),
-        ("issues.csv", ISSUE_COLUMNS, (issue_row(i) for i in result.inventory.issues)),
+        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c, info) for c in result.cells)),
+        ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked, info)),
+        ("issues.csv", ISSUE_COLUMNS, (issue_row(i, info) for i in result.inventory.issues)),
     )
 
 
@@ -87,7 +89,7 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
     """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json
     (for uploads, e.g. the Lambda handler's to S3)."""
     files = []
-    for name, columns, rows in _tables(result):
+    for name, columns, rows in table_rows(result):
         buf = io.StringIO()
         write_csv(buf, columns, rows)
         files.append((name, buf.getvalue()))
@@ -122,6 +124,20 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def write_reports(directory: Path, ocsf: bool = False) -> list[Path]:
+    """report.html (and findings.ocsf.json) from the scan.json already in `directory`: for
+    the organization's merged scan, whose scan.json is assembled from the accounts' runs."""
+    from awsresp.scanfile import read_scan
+
+    scan = read_scan(directory / "scan.json")
+    written = []
+    for fmt in [ReportFormat.HTML] + ([ReportFormat.OCSF] if ocsf else []):
+        path = directory / REPORT_NAMES[fmt]
+        write_bytes(path, render_report(scan, fmt))
+        written.append(path)
+    return written
+
+
 def write_files(
     result: ScanResult, directory: Path, excel: bool = False, ocsf: bool = False
 ) -> list[Path]:
@@ -133,7 +149,7 @@ def write_files(
     written = []
     try:
         with contextlib.ExitStack() as renames:
-            for name, columns, rows in _tables(result):
+            for name, columns, rows in table_rows(result):
                 fh = renames.enter_context(atomic_text(directory / name, bom=excel))
                 write_csv(fh, columns, rows)
                 written.append(directory / name)
