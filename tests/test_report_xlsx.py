@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
+from awsresp.export.tables import FINDING_COLUMNS
 from awsresp.export.view import PALETTE
 from awsresp.export.xlsx import SHEETS, render_xlsx
 from awsresp.scanfile import parse_scan
@@ -48,9 +50,11 @@ def test_sheets_colours_and_frozen_headers(sandbox_scan: dict[str, Any]) -> None
     legend = [c.value for c in matrix["B"] if c.value]
     assert all(meaning in legend for _bg, _fg, meaning in PALETTE.values())
     findings = book["Findings"]
-    assert findings.auto_filter.ref == f"A1:T{len(sandbox_scan['findings']) + 1}"
-    assert findings.freeze_panes == "A2"
     header = [c.value for c in findings[1]]
+    assert len(header) == len(set(header)) == len(FINDING_COLUMNS)
+    last = get_column_letter(len(header))
+    assert findings.auto_filter.ref == f"A1:{last}{len(sandbox_scan['findings']) + 1}"
+    assert findings.freeze_panes == "A2"
     evidence = header.index("evidence") + 1
     assert findings.cell(row=2, column=evidence).alignment.wrap_text
     assert findings.column_dimensions["K"].width > 10
@@ -75,7 +79,9 @@ def test_no_cell_holds_a_formula(sandbox_scan: dict[str, Any]) -> None:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-    names = [c.value for c in book["Findings"]["G"][1:]]
+    header = [c.value for c in book["Findings"][1]]
+    column = get_column_letter(header.index("resource_name") + 1)
+    names = [c.value for c in book["Findings"][column][1:]]
     assert set(names) == {FORMULA}
 
 
@@ -85,6 +91,7 @@ def test_many_accounts_have_their_columns(sandbox_scan: dict[str, Any]) -> None:
     assert book["Matrix"].freeze_panes == "D2"
     header = [c.value for c in book["Findings"][1]]
     assert header[:3] == ["account_id", "account_name", "ou_path"]
+    assert len(header) == len(set(header))
 
 
 def test_report_command_writes_the_workbook(sandbox_scan: dict[str, Any], tmp_path: Path) -> None:

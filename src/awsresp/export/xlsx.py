@@ -116,7 +116,7 @@ class _Sheet:
 
 def _columns(base: Sequence[str], rows: Sequence[Any]) -> list[str]:
     """The table's columns, with the organization's account columns when any row has them."""
-    extra = [c for c in _ACCOUNT_COLUMNS if any(getattr(r, c, "") for r in rows)]
+    extra = [c for c in _ACCOUNT_COLUMNS if c not in base and any(getattr(r, c, "") for r in rows)]
     if not extra:
         return list(base)
     at = list(base).index("account_id") + 1 if "account_id" in base else 0
