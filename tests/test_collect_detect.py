@@ -20,6 +20,14 @@ from awsresp.model import Inventory, Resource
 from .stubs import ACCOUNT, REGION, collect_only, stubbed
 
 EU = "eu-west-1"
+# Details moto (in-process) raises NotImplementedError for.
+MOTO_LACKS = (
+    "ManagedInstances",
+    "PatchCompliance",
+    "AssociationCompliance",
+    "DocumentPublicSharing",
+    "AutomationLogDestination",
+)
 
 
 def _collect(
@@ -709,14 +717,14 @@ def test_running_instances_are_joined_with_the_managed_fleet() -> None:
         },
     )
     with ssm, ec2:
-        inv = collect_only(target, "ssm.managed-fleet", "Ec2Instances")
+        inv = collect_only(target, "ssm.managed-fleet", "ManagedInstances", "Ec2Instances")
     ssm.assert_no_pending_responses()
     ec2.assert_no_pending_responses()
     fact = _fact(inv, "ssm.managed-fleet")
     assert fact.config["Ec2Instances"] == [
-        {"InstanceId": "i-1", "State": "running", "Managed": True, "PingStatus": "Online"},
-        {"InstanceId": "i-2", "State": "running", "Managed": False, "PingStatus": None},
-        {"InstanceId": "i-3", "State": "stopped", "Managed": False, "PingStatus": None},
+        {"InstanceId": "i-1", "State": "running"},
+        {"InstanceId": "i-2", "State": "running"},
+        {"InstanceId": "i-3", "State": "stopped"},
     ]
     import datetime as dt
 
@@ -728,6 +736,20 @@ def test_running_instances_are_joined_with_the_managed_fleet() -> None:
     assert outcome is not None and outcome[0].value == "fail"
     # The evidence names the running instance SSM does not manage, not the stopped one.
     assert list(outcome[1].values())[-1] == ["i-2"]
+
+
+@mock_aws
+def test_the_fleet_join_reuses_the_ec2_collectors_read() -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    image = ec2.register_image(Name="base", RootDeviceName="/dev/xvda")["ImageId"]
+    ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2)
+    target = Target(boto3.Session(region_name=REGION))
+    inv = _collect({"ec2", "ssm"}, target=target, skip=MOTO_LACKS)
+    fleet = _fact(inv, "ssm.managed-fleet").config["Ec2Instances"]
+    assert sorted(i["InstanceId"] for i in fleet) == sorted(
+        r.id for r in inv.resources if r.type == "ec2.instance"
+    )
+    assert target.stats.calls[("ec2", "DescribeInstances")] == 1
 
 
 def test_ssm_association_compliance_is_collected() -> None:
@@ -824,17 +846,7 @@ def test_owned_documents_are_listed_with_who_they_are_shared_with() -> None:
     ssm.modify_document_permission(
         Name="acme-partner", PermissionType="Share", AccountIdsToAdd=["111122223333"]
     )
-    inv = _collect(
-        {"ssm"},
-        skip=(
-            "ManagedInstances",
-            "Ec2Instances",
-            "PatchCompliance",
-            "AssociationCompliance",
-            "DocumentPublicSharing",
-            "AutomationLogDestination",
-        ),
-    )
+    inv = _collect({"ssm"}, skip=(*MOTO_LACKS, "Ec2Instances"))
     docs = {r.id: r for r in inv.resources if r.type == "ssm.document"}
     # Only the account's own documents, never AWS's, and never their content.
     assert set(docs) == {"acme-private", "acme-public", "acme-partner"}

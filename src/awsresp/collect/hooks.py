@@ -819,26 +819,18 @@ def config_recorders(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> li
 
 
 def ssm_ec2_instances(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """The region's EC2 instances, each marked whether Systems Manager manages it: a join
-    of the DescribeInstances answer the EC2 collector reads with the managed instances
-    (DescribeInstanceInformation, the fleet's own read), so neither is read twice."""
-    managed: dict[str, Any] = {}
-    for page in _page_list(ctx.call("ssm", "DescribeInstanceInformation", {})):
-        for info in page.get("InstanceInformationList", []):
-            managed[str(info.get("InstanceId"))] = info.get("PingStatus")
-    instances = []
-    for page in _page_list(ctx.call("ec2", "DescribeInstances", {})):
-        for reservation in page.get("Reservations", []):
-            for instance in reservation.get("Instances", []):
-                instance_id = str(instance.get("InstanceId"))
-                instances.append(
-                    {
-                        "InstanceId": instance_id,
-                        "State": (instance.get("State") or {}).get("Name"),
-                        "Managed": instance_id in managed,
-                        "PingStatus": managed.get(instance_id),
-                    }
-                )
+    """The region's EC2 instances and their states, from the DescribeInstances answer the
+    EC2 collector reads (no read of its own), for controls that join them with the
+    managed instances."""
+    instances = [
+        {
+            "InstanceId": instance.get("InstanceId"),
+            "State": (instance.get("State") or {}).get("Name"),
+        }
+        for page in _page_list(ctx.call("ec2", "DescribeInstances", {}))
+        for reservation in page.get("Reservations", [])
+        for instance in reservation.get("Instances", [])
+    ]
     return [instances for _ in items]
 
 
@@ -950,9 +942,7 @@ HOOKS.update(
             ),
         ),
         "ssm_ec2_instances": Hook(
-            ssm_ec2_instances,
-            (("ssm", "DescribeInstanceInformation"), ("ec2", "DescribeInstances")),
-            ("ssm:DescribeInstanceInformation", "ec2:DescribeInstances"),
+            ssm_ec2_instances, (("ec2", "DescribeInstances"),), ("ec2:DescribeInstances",)
         ),
         "guardduty_detectors": Hook(
             guardduty_detectors,
