@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
+import botocore.loaders
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -29,7 +31,6 @@ from botocore.exceptions import (
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 DEFAULT_REGION = "us-east-1"
 _CREDENTIAL_CODES = {
     "ExpiredToken",
@@ -62,8 +63,16 @@ class CallStats:
         return sum(self.calls.values())
 
 
+@functools.cache
+def _partition_patterns() -> tuple[re.Pattern[str], ...]:
+    """Each AWS partition's region-name pattern, from botocore's own partition data, so a
+    region botocore can address (eusc-de-east-1, a new one) is accepted without a release."""
+    data = botocore.loaders.create_loader().load_data("partitions")
+    return tuple(re.compile(p["regionRegex"]) for p in data["partitions"] if p.get("regionRegex"))
+
+
 def validate_region(name: str) -> str:
-    if not _REGION.match(name):
+    if not any(pattern.fullmatch(name) for pattern in _partition_patterns()):
         raise AwsrespError(f"invalid region name {name!r} (expected e.g. us-east-1)")
     return name
 
@@ -116,6 +125,8 @@ class Target:
                 # Host prefixes (s3control puts the account id in the host name) do not
                 # resolve against a custom endpoint such as the sandbox on 127.0.0.1.
                 inject_host_prefix=self.endpoint_url is None,
+                # The sandbox is on loopback: a proxy from the environment must not take it.
+                proxies={} if self.sandbox else None,
             )
             client = self.session.client(
                 service, region_name=region, endpoint_url=self.endpoint_url, config=config

@@ -46,6 +46,18 @@ def atomic_text(path: Path, bom: bool = False) -> Iterator[TextIO]:
         raise
 
 
+def check_writable(directory: Path) -> None:
+    """Fails before a scan, not after it, when its outputs could not be written there: the
+    directory, or the nearest part of its path that exists, must be a writable directory."""
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot create output directory {directory}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot create output directory {directory}: {existing} is not writable")
+
+
 def prepare_dir(directory: Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
