@@ -99,10 +99,10 @@ def test_matrix_cells_follow_the_gap_rule(sandbox_scan: dict[str, Any]) -> None:
     assert s3["physical"]["status"] == "inherited"
     assert s3["operating-system"]["owner"] == "aws"
     # No bucket logs its access (three weak units); the trail logs S3 object writes but not
-    # reads and GuardDuty S3 Protection is on: settings that protect S3, unlike the
-    # account's baseline trail, which is no evidence here.
+    # reads, and GuardDuty S3 Protection is on in one region of two: settings that protect
+    # S3, unlike the account's baseline trail, which is no evidence here.
     logging = s3["logging-detection"]
-    assert (logging["status"], logging["resources"], logging["weak"]) == ("partial", 6, 4)
+    assert (logging["status"], logging["resources"], logging["weak"]) == ("partial", 7, 5)
     assert "multi-region-trail-logging" not in logging["evidence"]
     # The account's identity baseline fails (root MFA, password policy, no federation):
     # one gap, on the account row, naming the services it shows on.

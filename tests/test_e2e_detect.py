@@ -61,8 +61,7 @@ EXPECTED_FINDINGS = {
     ("settings.config.rules-compliant", US): "unknown",
     ("settings.config.rules-compliant", EU): "unknown",
     # GuardDuty in us-east-1 only, with some protection plans on; where there is no
-    # detector, the plans do not apply (the detector's absence is the failure). No Security
-    # Hub (so its standards do not apply).
+    # detector, no plan protects anything. No Security Hub (so its standards do not apply).
     ("logging-detection.guardduty.detector-enabled", US): "pass",
     ("logging-detection.guardduty.detector-enabled", EU): "fail",
     ("logging-detection.guardduty.s3-protection-enabled", US): "pass",
@@ -71,6 +70,17 @@ EXPECTED_FINDINGS = {
     ("logging-detection.guardduty.rds-protection-enabled", US): "fail",
     ("logging-detection.guardduty.lambda-protection-enabled", US): "fail",
     ("logging-detection.guardduty.ec2-runtime-agent-enabled", US): "fail",
+    **{
+        (f"logging-detection.guardduty.{plan}", EU): "fail"
+        for plan in (
+            "s3-protection-enabled",
+            "ec2-malware-protection-enabled",
+            "runtime-monitoring-enabled",
+            "rds-protection-enabled",
+            "lambda-protection-enabled",
+            "ec2-runtime-agent-enabled",
+        )
+    },
     ("logging-detection.securityhub.hub-enabled", US): "fail",
     ("logging-detection.securityhub.hub-enabled", EU): "fail",
     # Inspector scans EC2 and Lambda packages in us-east-1, not Lambda code; moto answers
@@ -169,11 +179,12 @@ def test_settings_count_for_the_services_they_protect(sandbox_scan: dict[str, An
     account_logging = cells[("account", "abstracted", "logging-detection")]["evidence"]
     assert "s3-object-write-events" not in account_logging
     assert "s3-protection-enabled" not in account_logging
-    # GuardDuty's Lambda and RDS Protection are off: the only logging evidence those
-    # services have, so each is a gap of its own (every class of Lambda in use).
+    # GuardDuty's Lambda and RDS Protection are off (and there is no detector in eu-west-1):
+    # the only logging evidence those services have, so each is a gap of its own, one weak
+    # unit per region (every class of Lambda in use).
     for (service, _cls, layer), cell in cells.items():
         if service in ("lambda", "rds") and layer == "logging-detection":
-            assert (cell["status"], cell["weak"], cell["worst"]) == ("gap", 1, "high")
+            assert (cell["status"], cell["weak"], cell["worst"]) == ("gap", 2, "high")
     # Inspector's Lambda scanning counts on Lambda's application layer, not EC2's.
     lambda_app = cells[("lambda", "abstracted", "application")]["evidence"]
     assert "application.inspector2.lambda-standard-scanning-enabled" in lambda_app
