@@ -18,6 +18,10 @@ from typing import Annotated, Any
 
 import typer
 
+# typer (0.29) vendors click; its usage exceptions live here, and only main() uses them.
+from typer import Abort
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from awsresp import __version__
 from awsresp.collect.hooks import HOOKS
 from awsresp.collect.session import Target, default_endpoint, make_session, validate_region
@@ -426,8 +430,16 @@ def main() -> None:
     _limit_malloc_arenas()
     _tune_gc()
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        # `awsresp` alone: the help, as before, with the usage exit code.
+        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
+        sys.exit(ExitCode.USAGE)
+    except ClickException as exc:
+        # A bad option value or command: one line and exit 2, not a boxed usage screen.
+        _err(f"error: {' '.join(exc.format_message().split())}")
+        sys.exit(ExitCode.USAGE)
+    except (KeyboardInterrupt, Abort):
         _err("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
     finally:
@@ -436,6 +448,7 @@ def main() -> None:
         # memory the process is about to give back. Frozen objects are left out of it;
         # they are still freed as usual when their last reference goes.
         gc.freeze()
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 def _limit_malloc_arenas() -> None:

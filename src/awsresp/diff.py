@@ -108,6 +108,7 @@ def load_scan(where: str) -> dict[str, Any]:
         raise AwsrespError(f"{where} is not a scan.json file") from None
     if not isinstance(doc, dict) or "findings" not in doc or "matrix" not in doc:
         raise AwsrespError(f"{where} is not a scan.json file")
+    _check_shape(where, doc)
     version = doc.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise AwsrespError(
@@ -115,6 +116,24 @@ def load_scan(where: str) -> dict[str, Any]:
             f" versions 1 to {SCHEMA_VERSION}: upgrade awsresp"
         )
     return doc
+
+
+# The fields diff reads from each finding and cell row.
+_FINDING_KEYS = ("control_id", "status", "resource_type", "resource_id", "account_id")
+_CELL_KEYS = ("account_id", "layer", "service", "status")
+
+
+def _check_shape(where: str, doc: dict[str, Any]) -> None:
+    for key, fields in (("findings", _FINDING_KEYS), ("matrix", _CELL_KEYS)):
+        rows = doc.get(key)
+        if not isinstance(rows, list) or not all(
+            isinstance(row, dict) and all(isinstance(row.get(f), str) for f in fields)
+            for row in rows
+        ):
+            raise AwsrespError(
+                f"{where} is not a scan.json file: '{key}' must be a list of rows with"
+                f" {', '.join(fields)}"
+            )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import functools
 import os
 import re
@@ -18,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigParseError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -27,6 +29,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.parsers import ResponseParserError
 
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
@@ -176,11 +179,54 @@ def make_session(profile: str | None = None, region: str | None = None) -> Any:
     try:
         return boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound:
-        raise CredentialsError(f"AWS profile {profile!r} not found in your AWS config") from None
+        raise CredentialsError(_missing_profile(profile)) from None
+    except ConfigParseError as exc:
+        raise CredentialsError(config_problem(exc)) from None
+
+
+def _missing_profile(explicit: str | None) -> str:
+    """The profile botocore looked for, and where it came from."""
+    name, where = explicit or "default", ""
+    if not explicit:
+        for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            if os.environ.get(variable):
+                name, where = os.environ[variable], f" (from {variable})"
+                break
+    return f"AWS profile {name!r}{where} not found in your AWS config"
+
+
+def config_problem(exc: ConfigParseError) -> str:
+    """A malformed AWS config or credentials file, named with the line at fault."""
+    path = str(exc.kwargs.get("path", ""))
+    detail = ""
+    try:
+        configparser.RawConfigParser().read(os.path.expanduser(path))
+    except configparser.MissingSectionHeaderError as err:
+        detail = f" line {err.lineno}: expected a [section] header, got {err.line.strip()!r}"
+    except configparser.ParsingError as err:
+        lineno, line = err.errors[0] if err.errors else (0, "''")
+        detail = f" line {lineno}: cannot parse {str(line).replace(chr(92) + 'n', '')}"
+    except configparser.Error as err:
+        at = getattr(err, "lineno", None)
+        detail = f" line {at}: {err.message}" if at else f" {err.message}"
+    except OSError as err:
+        detail = f" {err.strerror}"
+    return f"cannot parse the AWS config file {path}:{detail}".rstrip(":")
+
+
+def validate_endpoint(url: str, source: str = "--endpoint-url") -> str:
+    """An AWS-compatible endpoint is an http(s) URL with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AwsrespError(f"{source} {url!r} is not an http(s) URL (e.g. http://127.0.0.1:4566)")
+    return url
 
 
 def default_endpoint(explicit: str | None) -> str | None:
-    return explicit or os.environ.get("AWS_ENDPOINT_URL") or None
+    if explicit:
+        return validate_endpoint(explicit)
+    from_env = os.environ.get("AWS_ENDPOINT_URL")
+    return validate_endpoint(from_env, "AWS_ENDPOINT_URL") if from_env else None
 
 
 @dataclass(frozen=True)
@@ -196,8 +242,10 @@ def whoami(target: Target) -> Identity:
     try:
         sts = target.client("sts", region)
         ident = sts.get_caller_identity()
-    except ProfileNotFound as exc:
-        raise CredentialsError(str(exc)) from None
+    except ProfileNotFound:
+        raise CredentialsError(_missing_profile(None)) from None
+    except ConfigParseError as exc:
+        raise CredentialsError(config_problem(exc)) from None
     except (NoCredentialsError, PartialCredentialsError):
         raise CredentialsError(
             "no AWS credentials found: use --profile, environment variables, SSO or a role"
@@ -219,6 +267,10 @@ def whoami(target: Target) -> Identity:
         raise AwsrespError(f"cannot identify the account: {code}") from None
     except NoRegionError:
         raise AwsrespError("no region configured: pass --region") from None
+    except ResponseParserError as exc:
+        # Not an AWS answer at all (an empty 403, a proxy's HTML page): say so, in one line.
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AwsrespError(f"cannot identify the account: unreadable answer ({first})") from None
     except BotoCoreError as exc:
         raise AwsrespError(f"cannot identify the account: {exc}") from None
     arn = ident["Arn"]
