@@ -55,7 +55,7 @@ def test_crash_while_writing_the_set_keeps_every_previous_file(
         "report.html",
     }
 
-    def crash(_result: ScanResult) -> None:
+    def crash(_result: ScanResult, **_kw: object) -> None:
         raise RuntimeError("disk on fire")  # after every CSV file has been written
 
     monkeypatch.setattr(export_files, "iter_scan_json", crash)
@@ -169,7 +169,16 @@ def test_streamed_scan_json_is_the_scan_document(tmp_path: Path) -> None:
     text = "".join(iter_scan_json(result))
     assert _json.loads(text) == _json.loads(_json.dumps(scan_document(result), default=str))
     write_files(result, tmp_path)
-    assert (tmp_path / "scan.json").read_text(encoding="utf-8") == text
+    written = _json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))
+    # The file adds the digests of its siblings (the output set's marker), nothing else.
+    assert set(written.pop("files")) == {
+        "findings.csv",
+        "matrix.csv",
+        "gaps.csv",
+        "issues.csv",
+        "report.html",
+    }
+    assert written == _json.loads(text)
 
 
 HOSTILE = "evil\x1b[2J\x1b]0;pwned\x07\u202egnp.exe\u2066x\u200b\x00end"
@@ -231,3 +240,45 @@ def test_errors_on_stderr_are_printable(capsys: pytest.CaptureFixture[str]) -> N
     _err(f"cannot reach the AWS endpoint: {HOSTILE}")
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\u202e" not in err and err.count("\n") == 1
+
+
+def test_outputs_follow_the_umask(definitions: Definitions, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        written = write_files(_result(definitions, "b"), tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o640}
+
+
+def test_scan_json_is_published_last_and_vouches_for_the_set(
+    definitions: Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json as _json
+
+    out = tmp_path / "out"
+    written = write_files(_result(definitions, "first"), out)
+    assert [p.name for p in written][-1] == "scan.json"
+    files = _json.loads((out / "scan.json").read_text())["files"]
+    assert set(files) == {p.name for p in written} - {"scan.json"}
+    assert export_files.unpublished(out) == []
+    # A kill after two renames: the new CSVs sit beside the previous scan.json, which does
+    # not vouch for them.
+    real, done = export_files._Staged.publish, []
+
+    def killed_after_two(self: export_files._Staged) -> None:
+        if len(done) == 2:
+            raise KeyboardInterrupt
+        real(self)
+        done.append(self.path.name)
+
+    monkeypatch.setattr(export_files._Staged, "publish", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        write_files(_result(definitions, "second"), out)
+    stale = export_files.unpublished(out)
+    # findings.csv changed (it names the bucket); matrix.csv came out byte for byte the same.
+    assert "findings.csv" in stale and set(stale) <= set(done)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary file left"

@@ -423,13 +423,33 @@ def _records_all_management_events(selectors: Mapping[str, Any]) -> bool:
     return False
 
 
+def _trail_descriptions(ctx: HookContext) -> list[Mapping[str, Any]]:
+    """Every trail of the account: DescribeTrails in the home region answers its own trails
+    and every multi-region or organization trail; ListTrails names the single-region trails
+    of other regions, which are described in their own home region."""
+    described = list(
+        ctx.call("cloudtrail", "DescribeTrails", {"includeShadowTrails": True}).get("trailList", [])
+    )
+    seen = {str(t.get("TrailARN")) for t in described}
+    elsewhere: dict[str, set[str]] = {}
+    for page in _page_list(ctx.call("cloudtrail", "ListTrails", {})):
+        for listed in page.get("Trails", []):
+            arn, home = str(listed.get("TrailARN")), listed.get("HomeRegion")
+            if arn not in seen and home and home != ctx.region:
+                elsewhere.setdefault(str(home), set()).add(arn)
+    for home in sorted(elsewhere):
+        answer = ctx.call_in(home, "cloudtrail", "DescribeTrails", {"includeShadowTrails": False})
+        for trail in answer.get("trailList", []):
+            if str(trail.get("TrailARN")) in elsewhere[home]:
+                described.append(trail)
+    return described
+
+
 def _trails(ctx: HookContext) -> list[dict[str, Any]]:
-    """Every trail that applies in the scan's home region (its own trails and every
-    multi-region or organization trail), with its status and event selectors read in
-    the trail's home region."""
-    answer = ctx.call("cloudtrail", "DescribeTrails", {"includeShadowTrails": True})
+    """Every trail of the account, with its status and event selectors read in the
+    trail's home region."""
     out = []
-    for trail in answer.get("trailList", []):
+    for trail in _trail_descriptions(ctx):
         arn = str(trail.get("TrailARN"))
         home = str(trail.get("HomeRegion") or ctx.region)
         status = ctx.call_in(home, "cloudtrail", "GetTrailStatus", {"Name": arn})
@@ -446,7 +466,15 @@ def _trails(ctx: HookContext) -> list[dict[str, Any]]:
                 "KmsKeyId": trail.get("KmsKeyId"),
                 "S3BucketName": trail.get("S3BucketName"),
                 "CloudWatchLogsLogGroupArn": trail.get("CloudWatchLogsLogGroupArn"),
+                "LatestCloudWatchLogsDeliveryTime": status.get("LatestCloudWatchLogsDeliveryTime"),
+                "LatestCloudWatchLogsDeliveryError": status.get(
+                    "LatestCloudWatchLogsDeliveryError"
+                ),
                 "RecordsAllManagementEvents": _records_all_management_events(selectors),
+                # As CloudTrail answers them: data events (S3 object-level logging) are
+                # judged by the controls, not here.
+                "EventSelectors": selectors.get("EventSelectors") or [],
+                "AdvancedEventSelectors": selectors.get("AdvancedEventSelectors") or [],
             }
         )
     return out
@@ -455,6 +483,109 @@ def _trails(ctx: HookContext) -> list[dict[str, Any]]:
 def cloudtrail_trails(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
     trails = ctx.once("cloudtrail-trails", lambda: _trails(ctx))
     return [trails for _ in items]
+
+
+_PUBLIC_GRANTEES = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+_PUBLIC_ACCESS_BLOCK = (
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+)
+_NO_PUBLIC_ACCESS_BLOCK = "NoSuchPublicAccessBlockConfiguration"
+
+
+def _absent_on(code: str, read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """A read whose "not configured" error is data (None), as a spec's `absent_on`."""
+    try:
+        return read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == code:
+            return None
+        raise
+
+
+def _account_buckets(ctx: HookContext) -> dict[str, str | None]:
+    """The account's buckets and their regions, from the ListBuckets answer the S3
+    collector reads (None where the answer carries no region)."""
+    buckets: dict[str, str | None] = {}
+    for page in _page_list(ctx.call("s3", "ListBuckets", {})):
+        for bucket in page.get("Buckets", []):
+            buckets[str(bucket.get("Name"))] = bucket.get("BucketRegion")
+    return buckets
+
+
+def _trail_bucket(ctx: HookContext, name: str, region: str | None) -> dict[str, Any]:
+    """One of the account's trail buckets: its access logging and what makes it public.
+    Each read is the S3 collector's own call (same operation, parameters and region), so
+    a scan that also lists S3 reads nothing twice."""
+    if not region:
+        located = ctx.call("s3", "GetBucketLocation", {"Bucket": name})
+        region = str(s3_location_region(located.get("LocationConstraint")))
+    params = {"Bucket": name}
+    logging = ctx.call_in(region, "s3", "GetBucketLogging", params).get("LoggingEnabled")
+    status = _absent_on(
+        "NoSuchBucketPolicy", lambda: ctx.call_in(region, "s3", "GetBucketPolicyStatus", params)
+    )
+    acl = ctx.call_in(region, "s3", "GetBucketAcl", params)
+    block = _absent_on(
+        _NO_PUBLIC_ACCESS_BLOCK,
+        lambda: ctx.call_in(region, "s3", "GetPublicAccessBlock", params),
+    )
+    grants = sorted(
+        {
+            str(g.get("Grantee", {}).get("URI"))
+            for g in acl.get("Grants", [])
+            if g.get("Grantee", {}).get("URI") in _PUBLIC_GRANTEES
+        }
+    )
+    return {
+        "Bucket": name,
+        "InAccount": True,
+        "Region": region,
+        "Logging": logging,
+        "PolicyIsPublic": bool(((status or {}).get("PolicyStatus") or {}).get("IsPublic")),
+        "PublicGrants": grants,
+        "BucketPublicAccessBlock": (block or {}).get("PublicAccessBlockConfiguration"),
+    }
+
+
+def _trail_buckets(ctx: HookContext) -> list[dict[str, Any]]:
+    names = sorted({str(t["S3BucketName"]) for t in _trails_once(ctx) if t.get("S3BucketName")})
+    if not names:
+        return []
+    owned = _account_buckets(ctx)
+    out = []
+    account_block: dict[str, Any] | None = None
+    if any(name in owned for name in names):
+        answer = _absent_on(
+            _NO_PUBLIC_ACCESS_BLOCK,
+            lambda: ctx.call("s3control", "GetPublicAccessBlock", {"AccountId": ctx.account}),
+        )
+        account_block = (answer or {}).get("PublicAccessBlockConfiguration") or {}
+    for name in names:
+        if name not in owned:
+            # Another account's bucket (an organization's log archive): that account
+            # judges it; it is not read from here.
+            out.append({"Bucket": name, "InAccount": False})
+            continue
+        bucket = _trail_bucket(ctx, name, owned[name])
+        own = bucket["BucketPublicAccessBlock"] or {}
+        # What AWS enforces: a setting is on when the bucket or the account turns it on.
+        bucket["EffectivePublicAccessBlock"] = {
+            key: bool(own.get(key)) or bool((account_block or {}).get(key))
+            for key in _PUBLIC_ACCESS_BLOCK
+        }
+        out.append(bucket)
+    return out
+
+
+def cloudtrail_trail_buckets(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    buckets = _trail_buckets(ctx)
+    return [buckets for _ in items]
 
 
 # The CIS AWS Foundations 3.0 section 4 metric filters, as the terms their documented
@@ -692,6 +823,8 @@ def _cis_alarms(ctx: HookContext) -> dict[str, Any]:
                         for a in alarms
                         if (a.get("MetricName"), a.get("Namespace")) in metrics
                         and a.get("AlarmActions")
+                        # An alarm whose actions are turned off notifies nobody.
+                        and a.get("ActionsEnabled") is not False
                     ),
                     None,
                 )
@@ -713,19 +846,49 @@ def cloudwatch_cis_alarms(ctx: HookContext, items: Sequence[Mapping[str, Any]]) 
     return [result for _ in items]
 
 
+def _status_of(node: Any, *path: str) -> Any:
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
 def guardduty_detectors(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """Each detector with its protection plans: `Features` (with their additional
+    configuration, such as the EC2 runtime agent) and the statuses of the older
+    `DataSources` answer, which detectors created before features still carry."""
     detectors = []
     for page in _page_list(ctx.call("guardduty", "ListDetectors", {})):
         for detector_id in page.get("DetectorIds", []):
             detail = ctx.call("guardduty", "GetDetector", {"DetectorId": detector_id})
+            sources = detail.get("DataSources") or {}
             detectors.append(
                 {
                     "DetectorId": detector_id,
                     "Status": detail.get("Status"),
                     "Features": [
-                        {"Name": f.get("Name"), "Status": f.get("Status")}
-                        for f in detail.get("Features", [])
+                        {
+                            "Name": f.get("Name"),
+                            "Status": f.get("Status"),
+                            "AdditionalConfiguration": [
+                                {"Name": a.get("Name"), "Status": a.get("Status")}
+                                for a in f.get("AdditionalConfiguration") or []
+                            ],
+                        }
+                        for f in detail.get("Features") or []
                     ],
+                    "DataSources": {
+                        "S3Logs": _status_of(sources, "S3Logs", "Status"),
+                        "KubernetesAuditLogs": _status_of(
+                            sources, "Kubernetes", "AuditLogs", "Status"
+                        ),
+                        "MalwareProtectionEbs": _status_of(
+                            sources,
+                            "MalwareProtection",
+                            "ScanEc2InstanceWithFindings",
+                            "EbsVolumes",
+                            "Status",
+                        ),
+                    },
                 }
             )
     return [detectors for _ in items]
@@ -749,6 +912,49 @@ def securityhub_standards(ctx: HookContext, items: Sequence[Mapping[str, Any]]) 
         for s in page.get("StandardsSubscriptions", [])
     ]
     return [standards for _ in items]
+
+
+def config_recorders(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The region's configuration recorders, each with its own status joined by name: a
+    region can hold a customer recorder and service-linked ones, and "recording" means
+    something only for the recorder it belongs to."""
+    recorders = ctx.call("config", "DescribeConfigurationRecorders", {}).get(
+        "ConfigurationRecorders", []
+    )
+    statuses = {
+        str(s.get("name")): s
+        for s in ctx.call("config", "DescribeConfigurationRecorderStatus", {}).get(
+            "ConfigurationRecordersStatus", []
+        )
+    }
+    out = []
+    for recorder in recorders:
+        status = statuses.get(str(recorder.get("name"))) or {}
+        out.append(
+            {
+                **recorder,
+                "recording": bool(status.get("recording")),
+                "lastStatus": status.get("lastStatus"),
+                "lastErrorCode": status.get("lastErrorCode"),
+            }
+        )
+    return [out for _ in items]
+
+
+def ssm_ec2_instances(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The region's EC2 instances and their states, from the DescribeInstances answer the
+    EC2 collector reads (no read of its own), for controls that join them with the
+    managed instances."""
+    instances = [
+        {
+            "InstanceId": instance.get("InstanceId"),
+            "State": (instance.get("State") or {}).get("Name"),
+        }
+        for page in _page_list(ctx.call("ec2", "DescribeInstances", {}))
+        for reservation in page.get("Reservations", [])
+        for instance in reservation.get("Instances", [])
+    ]
+    return [instances for _ in items]
 
 
 def inspector2_account_status(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
@@ -792,44 +998,74 @@ def fms_policies(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[A
     return [policies for _ in items]
 
 
+# Every trail of the account (cloudtrail_trails), shared by the hooks that start from it.
+_TRAIL_OPS = (
+    ("cloudtrail", "DescribeTrails"),
+    ("cloudtrail", "ListTrails"),
+    ("cloudtrail", "GetTrailStatus"),
+    ("cloudtrail", "GetEventSelectors"),
+)
+_TRAIL_ACTIONS = (
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:ListTrails",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+)
+_TRAIL_CONDITIONAL = (("cloudtrail", "GetTrailStatus"), ("cloudtrail", "GetEventSelectors"))
+_TRAIL_BUCKET_OPS = (
+    ("s3", "ListBuckets"),
+    ("s3", "GetBucketLocation"),
+    ("s3", "GetBucketLogging"),
+    ("s3", "GetBucketPolicyStatus"),
+    ("s3", "GetBucketAcl"),
+    ("s3", "GetPublicAccessBlock"),
+    ("s3control", "GetPublicAccessBlock"),
+)
+
 HOOKS.update(
     {
         "cloudtrail_trails": Hook(
-            cloudtrail_trails,
-            (
-                ("cloudtrail", "DescribeTrails"),
-                ("cloudtrail", "GetTrailStatus"),
-                ("cloudtrail", "GetEventSelectors"),
-            ),
-            (
-                "cloudtrail:DescribeTrails",
-                "cloudtrail:GetTrailStatus",
-                "cloudtrail:GetEventSelectors",
-            ),
-            conditional=(("cloudtrail", "GetTrailStatus"), ("cloudtrail", "GetEventSelectors")),
+            cloudtrail_trails, _TRAIL_OPS, _TRAIL_ACTIONS, conditional=_TRAIL_CONDITIONAL
         ),
         "cloudwatch_cis_alarms": Hook(
             cloudwatch_cis_alarms,
-            (
-                ("cloudtrail", "DescribeTrails"),
-                ("cloudtrail", "GetTrailStatus"),
-                ("cloudtrail", "GetEventSelectors"),
-                ("logs", "DescribeMetricFilters"),
-                ("cloudwatch", "DescribeAlarms"),
-            ),
-            (
-                "cloudtrail:DescribeTrails",
-                "cloudtrail:GetTrailStatus",
-                "cloudtrail:GetEventSelectors",
-                "logs:DescribeMetricFilters",
-                "cloudwatch:DescribeAlarms",
-            ),
+            (*_TRAIL_OPS, ("logs", "DescribeMetricFilters"), ("cloudwatch", "DescribeAlarms")),
+            (*_TRAIL_ACTIONS, "logs:DescribeMetricFilters", "cloudwatch:DescribeAlarms"),
             conditional=(
-                ("cloudtrail", "GetTrailStatus"),
-                ("cloudtrail", "GetEventSelectors"),
+                *_TRAIL_CONDITIONAL,
                 ("logs", "DescribeMetricFilters"),
                 ("cloudwatch", "DescribeAlarms"),
             ),
+        ),
+        "cloudtrail_trail_buckets": Hook(
+            cloudtrail_trail_buckets,
+            (*_TRAIL_OPS, *_TRAIL_BUCKET_OPS),
+            (
+                *_TRAIL_ACTIONS,
+                "s3:ListAllMyBuckets",
+                "s3:GetBucketLocation",
+                "s3:GetBucketLogging",
+                "s3:GetBucketPolicyStatus",
+                "s3:GetBucketAcl",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:GetAccountPublicAccessBlock",
+            ),
+            # Only for trails that deliver to a bucket.
+            conditional=(*_TRAIL_CONDITIONAL, *_TRAIL_BUCKET_OPS),
+        ),
+        "config_recorders": Hook(
+            config_recorders,
+            (
+                ("config", "DescribeConfigurationRecorders"),
+                ("config", "DescribeConfigurationRecorderStatus"),
+            ),
+            (
+                "config:DescribeConfigurationRecorders",
+                "config:DescribeConfigurationRecorderStatus",
+            ),
+        ),
+        "ssm_ec2_instances": Hook(
+            ssm_ec2_instances, (("ec2", "DescribeInstances"),), ("ec2:DescribeInstances",)
         ),
         "guardduty_detectors": Hook(
             guardduty_detectors,

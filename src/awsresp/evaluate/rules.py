@@ -77,7 +77,7 @@ _LIST_OPERATORS = {"in", "not_in"}
 
 class _Functions(jp_functions.Functions):  # type: ignore[misc]
     """JMESPath functions for AWS's loose shapes (a policy's Statement or Action may be
-    a single value or a list)."""
+    a single value or a list) and for joining two lists of a resource."""
 
     @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
     def _func_to_list(self, value: Any) -> list[Any]:
@@ -127,6 +127,28 @@ class _Functions(jp_functions.Functions):  # type: ignore[misc]
         as its JSON text); false for anything else."""
         text = self._func_lower(value) if isinstance(value, bool | int | float) else value
         return isinstance(text, str) and _regex(pattern).search(text) is not None
+
+    @jp_functions.signature({"types": ["array", "null"]}, {"types": ["array", "null"]})  # type: ignore[untyped-decorator]
+    def _func_difference(self, values: list[Any] | None, others: list[Any] | None) -> list[Any]:
+        """The values not among the others, in order: a join of two lists read apart
+        (running instances less the managed ones)."""
+        hashable: set[Any] = set()
+        other: list[Any] = []
+        for o in others or []:
+            try:
+                hashable.add(o)
+            except TypeError:  # a dict or a list: compared one by one
+                other.append(o)
+
+        def excluded(v: Any) -> bool:
+            try:
+                if v in hashable:
+                    return True
+            except TypeError:
+                pass
+            return v in other
+
+        return [v for v in values or [] if not excluded(v)]
 
 
 @functools.lru_cache(maxsize=256)

@@ -4,6 +4,7 @@ pairs for uploads."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -30,21 +31,51 @@ from awsresp.export.tables import (
 from awsresp.model import ScanResult
 
 
+def _file_mode() -> int:
+    """The mode a new file gets under the process's umask (mkstemp's temporary files are
+    0600; published outputs follow the umask, as any other file the user creates)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+class _Staged:
+    """A temporary file beside `path`, published by renaming it there (or discarded)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {path.parent}: {exc.strerror}") from None
+        self.path, self.tmp, self.fd = path, Path(tmp), fd
+
+    def publish(self) -> None:
+        os.chmod(self.tmp, _file_mode())
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        with self.tmp.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+
 @contextlib.contextmanager
 def atomic_text(path: Path, bom: bool = False) -> Iterator[TextIO]:
     """Writes to a temporary file beside `path` and renames it into place on success,
     so a crash or Ctrl-C leaves the previous complete file or none, never a truncated one."""
+    staged = _Staged(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {path.parent}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        with os.fdopen(staged.fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
             yield fh
-        os.replace(tmp, path)
+        staged.publish()
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        staged.discard()
         raise
 
 
@@ -101,17 +132,13 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
 @contextlib.contextmanager
 def atomic_bytes(path: Path) -> Iterator[io.BufferedWriter]:
     """atomic_text for bytes (a workbook)."""
+    staged = _Staged(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {path.parent}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(staged.fd, "wb") as fh:
             yield fh
-        os.replace(tmp, path)
+        staged.publish()
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        staged.discard()
         raise
 
 
@@ -141,31 +168,57 @@ def write_reports(directory: Path, ocsf: bool = False) -> list[Path]:
 def write_files(
     result: ScanResult, directory: Path, excel: bool = False, ocsf: bool = False
 ) -> list[Path]:
-    """findings.csv, matrix.csv, gaps.csv, issues.csv, scan.json and report.html (and
-    findings.ocsf.json with `ocsf`), written atomically as a set: every file is streamed to a
-    temporary file first and all are renamed at the end, so a failure while writing (a full
-    disk) leaves all the previous files."""
+    """findings.csv, matrix.csv, gaps.csv, issues.csv, report.html (and findings.ocsf.json
+    with `ocsf`) and scan.json, published as a set: every file is written to a temporary
+    file first; only when all are complete are they renamed into place, scan.json last. So
+    a failure while writing (a full disk) leaves every previous file, and scan.json, which
+    lists the SHA-256 of the others, is the marker of a complete set: a kill between the
+    renames leaves files whose digests the scan.json beside them does not list."""
     prepare_dir(directory)
-    written = []
+    staged: list[_Staged] = []
     try:
-        with contextlib.ExitStack() as renames:
-            for name, columns, rows in table_rows(result):
-                fh = renames.enter_context(atomic_text(directory / name, bom=excel))
+        for name, columns, rows in table_rows(result):
+            staged.append(_Staged(directory / name))
+            with os.fdopen(
+                staged[-1].fd, "w", encoding="utf-8-sig" if excel else "utf-8", newline=""
+            ) as fh:
                 write_csv(fh, columns, rows)
-                written.append(directory / name)
-            fh = renames.enter_context(atomic_text(directory / "scan.json"))
-            fh.writelines(iter_scan_json(result))
-            written.append(directory / "scan.json")
-            scan = scan_file(result)
-            reports = [ReportFormat.HTML] + ([ReportFormat.OCSF] if ocsf else [])
-            for fmt in reports:
-                path = directory / REPORT_NAMES[fmt]
-                out = renames.enter_context(atomic_bytes(path))
+        scan = scan_file(result)
+        for fmt in [ReportFormat.HTML] + ([ReportFormat.OCSF] if ocsf else []):
+            staged.append(_Staged(directory / REPORT_NAMES[fmt]))
+            with os.fdopen(staged[-1].fd, "wb") as out:
                 out.write(render_report(scan, fmt))
-                written.append(path)
+        digests = {s.path.name: s.sha256() for s in staged}
+        staged.append(_Staged(directory / "scan.json"))
+        with os.fdopen(staged[-1].fd, "w", encoding="utf-8", newline="") as fh:
+            fh.writelines(iter_scan_json(result, files=digests))
+        for s in staged:
+            s.publish()
     except OSError as exc:
         raise OutputError(
             f"cannot write the outputs into {directory}: {exc.strerror or exc};"
             " the previous files were left as they were"
         ) from None
-    return written
+    finally:
+        for s in staged:
+            s.discard()  # a no-op for what was published
+    return [s.path for s in staged]
+
+
+def unpublished(directory: Path) -> list[str]:
+    """The files of an output set that the scan.json beside them does not vouch for (empty
+    for a complete set): what a reader of the CSVs checks first."""
+    import json as _json
+
+    try:
+        listed = _json.loads((directory / "scan.json").read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError):
+        return ["scan.json"]
+    if not isinstance(listed, dict):
+        return ["scan.json"]
+    out = []
+    for name, digest in sorted(listed.items()):
+        path = directory / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            out.append(name)
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from awsresp import __version__
@@ -76,11 +76,15 @@ def _json_item(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def iter_scan_json(result: ScanResult) -> Iterator[str]:
+def iter_scan_json(result: ScanResult, files: Mapping[str, str] | None = None) -> Iterator[str]:
     """scan.json as text chunks, one finding or resource at a time, so writing the file
-    never holds every row at once (the same JSON value as `scan_document`)."""
+    never holds every row at once (the same JSON value as `scan_document`). `files`: the
+    SHA-256 of each other file of the output set, recorded last (files.write_files)."""
+    parts = _document_parts(result)
+    if files is not None:
+        parts["files"] = dict(files)
     yield "{"
-    for n, (key, value) in enumerate(_document_parts(result).items()):
+    for n, (key, value) in enumerate(parts.items()):
         yield ("\n" if n == 0 else ",\n") + f" {_json_item(key)}: "
         if key not in _STREAMED:
             yield _json_item(value)

@@ -17,11 +17,13 @@ from awsresp.sandbox.estate import (
     elbv2,
     guardduty,
     iam,
+    inspector2,
     kms,
     lambda_,
     rds,
     s3,
     secretsmanager,
+    ssm,
     workspaces,
 )
 
@@ -44,6 +46,8 @@ SEEDERS: tuple[Callable[[Sandbox], None], ...] = (
     cloudwatch.seed,
     config.seed,
     guardduty.seed,
+    inspector2.seed,
+    ssm.seed,
 )
 
 

@@ -1,5 +1,6 @@
 """CloudTrail in the sandbox: a multi-region trail with log file validation, sent to
-CloudWatch Logs, but encrypted with SSE-S3 only."""
+CloudWatch Logs, logging S3 object writes but not reads, encrypted with SSE-S3 only, and
+delivering to a bucket that does not log its own access."""
 
 from __future__ import annotations
 
@@ -35,9 +36,23 @@ def seed(sb: Sandbox) -> None:
         CloudWatchLogsLogGroupArn=group_arn,
         CloudWatchLogsRoleArn=role,
     )
-    # AWS gives a new trail a selector for all management events; moto gives it none.
+    # AWS gives a new trail a selector for all management events; moto gives it none. S3
+    # object-level writes of every bucket are logged too (CIS 3.8), reads are not (3.9).
     trail.put_event_selectors(
         TrailName="acme-main",
-        EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+        AdvancedEventSelectors=[
+            {
+                "Name": "management",
+                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+            },
+            {
+                "Name": "s3-object-writes",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    {"Field": "readOnly", "Equals": ["false"]},
+                ],
+            },
+        ],
     )
     trail.start_logging(Name="acme-main")
