@@ -1,4 +1,4 @@
-"""End to end: compute and network findings on the seeded sandbox (EC2, EBS, VPC, ELBv2)."""
+"""End to end: compute and network findings on the seeded sandbox (EC2, EBS, VPC, ELB, ELBv2)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,17 @@ EXPECTED_NAMED = {
     ("data.elbv2.target-group-encrypted-health-checks", "acme-web"): "fail",
     ("data.elbv2.target-group-encrypted-health-checks", "acme-api"): "pass",
     ("data.elbv2.target-group-encrypted-health-checks", "acme-partner-tls"): "fail",
+    # Classic Load Balancers: the legacy one serves plain HTTP beside HTTPS (ACM), logs
+    # nothing and leaves desync mitigation unset; the partner one terminates SSL only, with
+    # an IAM server certificate.
+    ("data.elb.listeners-use-https-or-tls", "acme-legacy-clb"): "fail",
+    ("data.elb.certificates-from-acm", "acme-legacy-clb"): "pass",
+    ("network-controls.elb.desync-mitigation", "acme-legacy-clb"): "fail",
+    ("logging-detection.elb.access-logging-enabled", "acme-legacy-clb"): "fail",
+    ("data.elb.listeners-use-https-or-tls", "acme-partner-clb"): "pass",
+    ("data.elb.certificates-from-acm", "acme-partner-clb"): "fail",
+    ("network-controls.elb.desync-mitigation", "acme-partner-clb"): "pass",
+    ("logging-detection.elb.access-logging-enabled", "acme-partner-clb"): "pass",
 }
 
 # Unnamed resources: moto's defaults in both regions (default VPC, its six plus three
@@ -174,6 +185,7 @@ EXPECTED_DEFAULT_GROUPS = Counter(
 # Types whose id is already readable (a load balancer's or target group's name,
 # account/region).
 _ID_IS_NAME = {
+    "elb.load-balancer",
     "elbv2.load-balancer",
     "elbv2.target-group",
     "ec2.ebs-encryption-default",
@@ -188,7 +200,7 @@ def _split(doc: dict[str, Any]) -> tuple[dict[tuple[str, str], str], Counter[Any
     unnamed: Counter[Any] = Counter()
     default_groups: Counter[Any] = Counter()
     for f in doc["findings"]:
-        if f["control_id"].split(".")[1] not in ("ec2", "elbv2"):
+        if f["control_id"].split(".")[1] not in ("ec2", "elb", "elbv2"):
             continue
         res = resources[(f["resource_type"], f["resource_id"])]
         if res["type"] == "ec2.security-group" and res["name"] == "default":
