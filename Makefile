@@ -12,7 +12,7 @@ WORKERS    ?= 16
 RATE_LIMIT ?=
 REPEAT     ?= 1
 
-.PHONY: install demo test lint format bench bench-peers clean deploy-policy
+.PHONY: install demo test lint format bench bench-peers clean deploy-policy docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix src tests bench deploy
 	$(BIN)/ruff format src tests bench deploy
+
+# Regenerates docs/controls.md and docs/coverage.md from the catalog, and the README's demo
+# output from a sandbox scan; tests fail when they are out of date.
+docs: install
+	$(BIN)/awsresp scan --sandbox -q -o $$(mktemp -d) | $(BIN)/python -m awsresp.export.catalog_docs docs README.md
 
 # Regenerates the Lambda role's read-only actions in deploy/template.yaml from the specs.
 deploy-policy: install

@@ -57,9 +57,10 @@ def run_cli(args: list[str]) -> Any:
 
 @pytest.fixture(scope="session")
 def sandbox_scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The CLI's scan of the built-in sandbox account over HTTP, as scan.json."""
+    """The CLI's scan of the built-in sandbox account over HTTP, as scan.json; `_stdout` is
+    what `make demo` prints (the terminal view), `_dir` the output directory."""
     out: Path = tmp_path_factory.mktemp("sandbox-scan")
-    result = run_cli(["scan", "--sandbox", "--quiet", "--format", "json", "-o", str(out)])
+    result = run_cli(["scan", "--sandbox", "--quiet", "-o", str(out)])
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "scan.json").read_text())
     doc["_stdout"] = result.stdout

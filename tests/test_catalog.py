@@ -25,6 +25,18 @@ GOOD = """
 """
 
 
+# An account fact (a singleton type): it must say what it protects.
+SETTING = """
+- id: data.s3.custom-account-setting
+  title: The account blocks public ACLs
+  layer: data
+  resource: s3.account-public-access-block
+  severity: high
+  pass_when: {path: PublicAccessBlock.BlockPublicAcls, equals: true}
+  remediation: Turn it on.
+"""
+
+
 def _user_dir(tmp_path: Path, text: str, name: str = "controls/custom.yaml") -> Path:
     target = tmp_path / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +77,19 @@ def test_user_control_extends_the_catalog(tmp_path: Path) -> None:
         (GOOD + "  references: {cis-aws-3.0: banana}\n", "not of the expected form"),
         ("- [not, a, mapping]", "expected a mapping"),
         ("key: [unclosed", "not valid YAML"),
+        (GOOD + "  protects: [s3]\n", "'protects' is for account facts"),
+        (SETTING, "say what the control protects"),
+        (SETTING + "  protects: [s3, dynamodbb]\n", "unknown service(s) dynamodbb"),
+        (SETTING + "  protects: [s3]\n  covers: [data.s3.nope]\n", "unknown control data.s3.nope"),
+        (
+            SETTING + "  protects: [s3]\n  covers: [data.ec2.volume-encrypted]\n",
+            "not a resource control of a service it protects",
+        ),
+        (
+            SETTING + "  protects: account\n  covers: [data.s3.bucket-blocks-public-access]\n",
+            "only a setting that protects services may 'cover'",
+        ),
+        (SETTING + "  protects: 5\n", "'protects' is 'account' or a list of services"),
     ],
 )
 def test_malformed_control_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
@@ -74,6 +99,8 @@ def test_malformed_control_is_one_clear_error(tmp_path: Path, text: str, message
     assert message in str(err.value)
     if "data.s3.custom-tag" in text and "duplicate" in message:
         assert "data.s3.custom-tag" in str(err.value)
+    if "custom-account-setting" in text:
+        assert "control data.s3.custom-account-setting" in str(err.value)
 
 
 def test_unknown_owner_in_ownership_override(tmp_path: Path) -> None:
@@ -143,3 +170,13 @@ def test_benchmark_checks_left_out_are_named_with_a_reason() -> None:
             assert key in REFERENCE_KEYS and REFERENCE_KEYS[key].match(ref), (path.name, entry)
             assert str(entry["why"]).strip(), (path.name, entry)
             assert (key, ref) not in claimed, f"{path.name}: {entry['ref']} has a control"
+
+
+def test_the_generated_reference_docs_are_current() -> None:
+    from awsresp.export.catalog_docs import documents
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for name, text in documents(load_specs(), load_catalog(TYPES)).items():
+        assert (docs / name).read_text(encoding="utf-8") == text, (
+            f"docs/{name} is out of date: run `make docs`"
+        )

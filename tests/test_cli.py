@@ -29,8 +29,19 @@ def test_missing_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     _one_line_error(run_cli(["scan", "-q"]), "no AWS credentials")
 
 
-def test_invalid_region() -> None:
-    _one_line_error(run_cli(["scan", "--sandbox", "-q", "--region", "mars-1"]), "invalid region")
+# An endpoint nothing listens on: an error about it would mean a network call was tried.
+NOWHERE = ["--endpoint-url", "http://127.0.0.1:9"]
+
+
+def test_invalid_region_is_refused_before_any_network_call() -> None:
+    _one_line_error(run_cli(["scan", "-q", *NOWHERE, "--region", "mars-1"]), "invalid region")
+
+
+def test_every_region_botocore_knows_is_accepted() -> None:
+    from awsresp.collect.session import validate_region
+
+    for name in ("eusc-de-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-7"):
+        assert validate_region(name) == name
 
 
 def test_unreachable_endpoint() -> None:
@@ -49,7 +60,7 @@ def test_unwritable_output_dir(tmp_path: Path) -> None:
         out = target / "sub"
     else:
         out = locked / "sub"
-    _one_line_error(run_cli(["scan", "--sandbox", "-q", "-o", str(out)]), "cannot create")
+    _one_line_error(run_cli(["scan", "-q", *NOWHERE, "-o", str(out)]), "cannot create")
 
 
 def test_unknown_service() -> None:
@@ -66,6 +77,21 @@ def test_help_documents_exit_codes() -> None:
 def test_fail_on_gaps_exits_1(tmp_path: Path) -> None:
     result = run_cli(["scan", "--sandbox", "-q", "--fail-on-gaps", "-s", "s3", "-o", str(tmp_path)])
     assert result.exit_code == 1
+
+
+def test_fail_on_exposures_exits_1_for_a_public_bucket_in_a_partly_controlled_s3(
+    tmp_path: Path,
+) -> None:
+    # S3's data layer is partial (some buckets controlled) but the website bucket is public.
+    args = ["scan", "--sandbox", "-q", "-s", "s3", "-o", str(tmp_path), "-f", "json"]
+    result = run_cli([*args, "--fail-on-exposures"])
+    assert result.exit_code == 1
+    import json
+
+    exposures = [g for g in json.loads(result.stdout)["gaps"] if g["kind"] == "exposure"]
+    assert [(g["service"], g["layer"], g["worst"]) for g in exposures] == [
+        ("s3", "data", "critical")
+    ]
 
 
 def test_controls_json_lists_every_control() -> None:

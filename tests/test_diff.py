@@ -266,3 +266,30 @@ def test_read_actions_fit_an_inline_role_policy() -> None:
     # other statements take about 1,000 of them.
     actions = json.dumps(read_actions(load_specs()), separators=(",", ":"))
     assert len(actions) < 9_000
+
+
+def test_a_new_cell_regresses_only_when_it_is_worse_than_covered() -> None:
+    scope = {"services": ["s3", "iam", "dynamodb", "rds"], "regions": ["us-east-1"]}
+    old = _new(scope=scope)
+    new = _new(
+        scope=scope,
+        matrix=[
+            *OLD["matrix"],
+            _cell("data", "covered", service="dynamodb"),
+            _cell("data", "partial", 1, service="rds"),
+        ],
+    )
+    d = diff_scans(old, new, "old", "new")
+    assert {(c.row["service"], c.regression) for c in d.changes} == {
+        ("dynamodb", False),
+        ("rds", True),
+    }
+
+
+def test_the_diff_table_shows_escapes_not_terminal_codes() -> None:
+    hostile = _finding(ENC, "bucket\x1b[31m\u202e", "fail")
+    d = diff_scans(OLD, _new(findings=[*OLD["findings"], hostile]), "old", "new")
+    for fmt in ("table", "csv", "json"):
+        text = render_diff(d, fmt)
+        assert "\x1b" not in text and "\u202e" not in text, fmt
+    assert "bucket\\x1b[31m\\u202e" in render_diff(d, "table")

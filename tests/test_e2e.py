@@ -164,7 +164,51 @@ def test_every_output_file_is_written_with_its_columns(sandbox_scan: dict[str, A
     assert sandbox_scan["complete"] is (not sandbox_scan["issues"])
 
 
-def test_json_on_stdout_is_the_scan_document(sandbox_scan: dict[str, Any]) -> None:
-    doc = json.loads(sandbox_scan["_stdout"])
+def test_json_on_stdout_is_the_scan_document(tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    result = run_cli(["scan", "--sandbox", "-q", "-s", "lambda", "-f", "json", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)  # nothing else on stdout: moto's notes go to its log
     assert doc["account"] == "123456789012"
-    assert len(doc["findings"]) == len(sandbox_scan["findings"])
+    assert doc["findings"] == json.loads((tmp_path / "scan.json").read_text())["findings"]
+    assert "sandbox-lambda-secret-value-do-not-leak" not in result.stdout
+
+
+def test_the_readme_shows_what_make_demo_prints(sandbox_scan: dict[str, Any]) -> None:
+    from awsresp.export.catalog_docs import demo_block, readme_demo
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert readme_demo(readme) == demo_block(sandbox_scan["_stdout"]), (
+        "the README's demo output is out of date: run `make docs`"
+    )
+
+
+def test_a_scan_of_some_services_adds_no_gap_and_diffs_without_false_changes(
+    sandbox_scan: dict[str, Any], tmp_path: Path
+) -> None:
+    from awsresp.diff import diff_scans
+
+    from .conftest import run_cli
+
+    result = run_cli(["scan", "--sandbox", "-q", "-s", "s3", "-s", "iam", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    partial = json.loads((tmp_path / "scan.json").read_text())
+    assert sorted(partial["scope"]["services"]) == ["iam", "s3"]
+
+    def gaps(doc: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(g["service"], g["layer"]) for g in doc["gaps"] if g["kind"] == "gap"}
+
+    assert gaps(partial), "the partial scan still finds the gaps it can decide"
+    assert gaps(partial) <= gaps(sandbox_scan)
+    # The account row's layers decided by services left out are "not scanned", not gaps.
+    logging = next(
+        c
+        for c in partial["matrix"]
+        if (c["service"], c["layer"]) == ("account", "logging-detection")
+    )
+    assert (logging["status"], logging["reason"]) == ("not-assessed", "not-scanned")
+    for old, new in ((sandbox_scan, partial), (partial, sandbox_scan)):
+        d = diff_scans(old, new, "old", "new")
+        assert d.changes == (), [c.row for c in d.changes]
+        assert d.notes and d.notes[0].startswith("compared only what both scans covered")

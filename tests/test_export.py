@@ -148,7 +148,7 @@ def test_matrix_table_is_services_down_layers_across() -> None:
         "^",
     ]
     assert lines[4].split() == ["s3", "(abstracted)", "aws", "62%", "C", "?", "(S)"]
-    assert MATRIX_LEGEND in lines
+    assert MATRIX_LEGEND in text
     assert lines[-1].startswith("physical, virtualization: AWS's on every row")
 
 
@@ -163,3 +163,64 @@ def test_streamed_scan_json_is_the_scan_document(tmp_path: Path) -> None:
     assert _json.loads(text) == _json.loads(_json.dumps(scan_document(result), default=str))
     write_files(result, tmp_path)
     assert (tmp_path / "scan.json").read_text(encoding="utf-8") == text
+
+
+HOSTILE = "evil\x1b[2J\x1b]0;pwned\x07\u202egnp.exe\u2066x\u200b\x00end"
+
+
+def _hostile_result(definitions: Definitions) -> ScanResult:
+    import dataclasses
+
+    from awsresp.model import CollectionIssue, IssueKind
+
+    result = _result(definitions, HOSTILE)
+    issue = CollectionIssue(
+        "s3", "us-east-1", "GetBucketAcl", f"Code{HOSTILE}", IssueKind.ERROR, HOSTILE, "s3.bucket"
+    )
+    inventory = dataclasses.replace(result.inventory, issues=(issue,), complete=False)
+    return evaluate(inventory, definitions, dt.datetime(2026, 11, 28, tzinfo=dt.UTC))
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_nothing_from_the_account_reaches_a_terminal_raw(
+    definitions: Definitions, fmt: str
+) -> None:
+    import csv as _csv
+    import io
+    import json as _json
+
+    from awsresp.export import Format, render
+
+    result = _hostile_result(definitions)
+    text = render(result, Format(fmt))
+    for raw in ("\x1b", "\x07", "\u202e", "\u2066", "\u200b", "\x00"):
+        assert raw not in text, (fmt, repr(raw))
+    if fmt == "table":
+        assert "evil\\x1b[2J" in text and "\\u202egnp.exe" in text
+    elif fmt == "csv":
+        rows = list(_csv.DictReader(io.StringIO(text)))
+        assert rows[0]["resource_name"].startswith("evil\\x1b[2J")
+        assert text.count("\r\n") == len(rows) + 1  # the CSV's own line ends are kept
+    else:  # the JSON value is unchanged: the escapes are JSON's own
+        doc = _json.loads(text)
+        assert doc["findings"][0]["resource_name"] == HOSTILE
+
+
+def test_files_keep_the_data_as_it_is(definitions: Definitions, tmp_path: Path) -> None:
+    import json as _json
+
+    write_files(_hostile_result(definitions), tmp_path)
+    assert (
+        _json.loads((tmp_path / "scan.json").read_text())["issues"][0]["message"]
+        == " ".join(HOSTILE.split())
+        or HOSTILE
+    )
+    assert HOSTILE in (tmp_path / "findings.csv").read_text(encoding="utf-8")
+
+
+def test_errors_on_stderr_are_printable(capsys: pytest.CaptureFixture[str]) -> None:
+    from awsresp.cli import _err
+
+    _err(f"cannot reach the AWS endpoint: {HOSTILE}")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\u202e" not in err and err.count("\n") == 1

@@ -18,13 +18,18 @@ from typing import Annotated, Any
 
 import typer
 
+# typer (0.29) vendors click; its usage exceptions live here, and only main() uses them.
+from typer import Abort
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from awsresp import __version__
 from awsresp.collect.hooks import HOOKS
-from awsresp.collect.session import Target, default_endpoint, make_session
+from awsresp.collect.session import Target, default_endpoint, make_session, validate_region
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
 from awsresp.export import Format, render
-from awsresp.export.files import write_files
+from awsresp.export.files import check_writable, write_files
+from awsresp.export.terminal import printable, printable_rows
 from awsresp.model import ScanResult
 from awsresp.scan import Definitions, scan_account
 
@@ -40,7 +45,7 @@ class ExitCode(enum.IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 the scan ran (gaps and unreadable parts are in the report); "
-    "1 gaps found and --fail-on-gaps given; "
+    "1 gaps found and --fail-on-gaps given, or exposures found and --fail-on-exposures given; "
     "2 usage, configuration, credential or output error; "
     "3 the scan is incomplete (some reads failed) and --fail-on-incomplete given "
     "(takes precedence over 1); "
@@ -58,7 +63,8 @@ app = typer.Typer(
 
 
 def _err(message: str) -> None:
-    print(f"awsresp: {message}", file=sys.stderr)
+    """One line on stderr; what came from the account or an endpoint is shown, not obeyed."""
+    print(f"awsresp: {printable(message)}", file=sys.stderr)
 
 
 class _Progress:
@@ -218,6 +224,13 @@ def scan(
     fail_on_gaps: Annotated[
         bool, typer.Option("--fail-on-gaps", help="Exit 1 when a gap is found.")
     ] = False,
+    fail_on_exposures: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-exposures",
+            help="Exit 1 when a layer is partly controlled but holds exposed resources.",
+        ),
+    ] = False,
     fail_on_incomplete: Annotated[
         bool,
         typer.Option("--fail-on-incomplete", help="Exit 3 when some reads failed."),
@@ -251,9 +264,14 @@ def scan(
     """Scan an account: collect, map to layers and owners, build the matrix and its gaps."""
     progress = _Progress(quiet)
     try:
+        # Everything the user gave is checked before the first network call.
         every_service = Definitions.load(mappings)
         definitions = every_service.select(service or [])
         limiter = _limiter(rate_limit or [], every_service)
+        for name in region or []:
+            validate_region(name)
+        out_dir = expand_output_dir(output_dir)
+        check_writable(out_dir)
         with contextlib.ExitStack() as stack:
             if sandbox:
                 from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
@@ -280,7 +298,7 @@ def scan(
                 regions = region or []
             with progress.running("scanning") as prog:
                 result = scan_account(target, definitions, regions, all_regions, prog)
-            written = write_files(result, expand_output_dir(output_dir), excel=excel)
+            written = write_files(result, out_dir, excel=excel)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -298,7 +316,7 @@ def scan(
         _err(_issue_summary(result))
         if fail_on_incomplete:
             raise typer.Exit(ExitCode.INCOMPLETE)
-    if result.gaps and fail_on_gaps:
+    if (result.gaps and fail_on_gaps) or (result.exposures and fail_on_exposures):
         raise typer.Exit(ExitCode.GAPS)
 
 
@@ -351,7 +369,8 @@ def controls(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
     mappings: Annotated[Path | None, typer.Option(help="Extra mapping directory.")] = None,
 ) -> None:
-    """List every control: id, layer, resource type, severity, owner per class, references."""
+    """List every control: id, layer, resource type, scope (the rows it is evidence for),
+    severity, owner per class, references."""
     from awsresp.export.tables import controls_rows, write_csv
 
     try:
@@ -366,12 +385,12 @@ def controls(
         flat = [
             {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()} for row in rows
         ]
-        write_csv(sys.stdout, list(flat[0]) if flat else [], flat)
+        write_csv(sys.stdout, list(flat[0]) if flat else [], printable_rows(flat))
     else:
         from tabulate import tabulate
 
-        table = [[r["id"], r["layer"], r["resource_type"], r["severity"]] for r in rows]
-        print(tabulate(table, headers=["id", "layer", "resource", "severity"]))
+        table = [[r["id"], r["layer"], r["resource_type"], r["scope"], r["severity"]] for r in rows]
+        print(printable(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"])))
         print(f"\n{len(rows)} controls")
 
 
@@ -411,8 +430,16 @@ def main() -> None:
     _limit_malloc_arenas()
     _tune_gc()
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        # `awsresp` alone: the help, as before, with the usage exit code.
+        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
+        sys.exit(ExitCode.USAGE)
+    except ClickException as exc:
+        # A bad option value or command: one line and exit 2, not a boxed usage screen.
+        _err(f"error: {' '.join(exc.format_message().split())}")
+        sys.exit(ExitCode.USAGE)
+    except (KeyboardInterrupt, Abort):
         _err("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
     finally:
@@ -421,6 +448,7 @@ def main() -> None:
         # memory the process is about to give back. Frozen objects are left out of it;
         # they are still freed as usual when their last reference goes.
         gc.freeze()
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 def _limit_malloc_arenas() -> None:

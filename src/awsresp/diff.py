@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from awsresp.errors import AwsrespError
 from awsresp.export.scanjson import SCHEMA_VERSION
 from awsresp.export.tables import finding_id, write_csv
+from awsresp.export.terminal import printable, printable_rows
 from awsresp.model import ACCOUNT_ROW, CellStatus
 
 # Two scans' cells are compared only when both follow the same gap rule (scan.json's
@@ -107,6 +108,7 @@ def load_scan(where: str) -> dict[str, Any]:
         raise AwsrespError(f"{where} is not a scan.json file") from None
     if not isinstance(doc, dict) or "findings" not in doc or "matrix" not in doc:
         raise AwsrespError(f"{where} is not a scan.json file")
+    _check_shape(where, doc)
     version = doc.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise AwsrespError(
@@ -114,6 +116,24 @@ def load_scan(where: str) -> dict[str, Any]:
             f" versions 1 to {SCHEMA_VERSION}: upgrade awsresp"
         )
     return doc
+
+
+# The fields diff reads from each finding and cell row.
+_FINDING_KEYS = ("control_id", "status", "resource_type", "resource_id", "account_id")
+_CELL_KEYS = ("account_id", "layer", "service", "status")
+
+
+def _check_shape(where: str, doc: dict[str, Any]) -> None:
+    for key, fields in (("findings", _FINDING_KEYS), ("matrix", _CELL_KEYS)):
+        rows = doc.get(key)
+        if not isinstance(rows, list) or not all(
+            isinstance(row, dict) and all(isinstance(row.get(f), str) for f in fields)
+            for row in rows
+        ):
+            raise AwsrespError(
+                f"{where} is not a scan.json file: '{key}' must be a list of rows with"
+                f" {', '.join(fields)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -151,10 +171,11 @@ def _finding_fields(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rank(status: str) -> int:
+    """How bad a cell status is; a cell that did not exist counts as covered."""
     try:
         return CellStatus(status).rank
     except ValueError:
-        return 0
+        return CellStatus.COVERED.rank
 
 
 def diff_scans(old: dict[str, Any], new: dict[str, Any], old_name: str, new_name: str) -> ScanDiff:
@@ -222,22 +243,41 @@ def _scope_note(old: _Scope, new: _Scope, both: _Scope) -> str:
     )
 
 
-def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> list[Change]:
-    """Cells of services both scans covered whose status or exposed count moved. A cell that
-    one scan could not judge for lack of scope (reason not-scanned) is not compared."""
+_Key = tuple[str, str, str, str]
 
-    def cells(doc: dict[str, Any]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+
+def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> list[Change]:
+    """Cells of services both scans covered whose status or exposed count moved. A cell one
+    scan could not judge for lack of scope (reason not-scanned) is not compared, nor are the
+    cells that only show such an account-row cell (reason via-account)."""
+
+    def cells(doc: dict[str, Any]) -> dict[_Key, dict[str, Any]]:
         return {
             (c["account_id"], c["layer"], c["service"], c.get("service_class", "")): c
             for c in doc["matrix"]
-            if (c["service"] == ACCOUNT_ROW or c["service"] in both.services)
-            and c.get("reason") != "not-scanned"
+            if c["service"] == ACCOUNT_ROW or c["service"] in both.services
         }
 
     old_c, new_c = cells(old), cells(new)
+    unscanned = {
+        (key[0], key[1])
+        for side in (old_c, new_c)
+        for key, c in side.items()
+        if key[2] == ACCOUNT_ROW and c.get("reason") == "not-scanned"
+    }
+
+    def comparable(c: dict[str, Any] | None) -> bool:
+        if c is None:
+            return True
+        if c.get("reason") == "not-scanned":
+            return False
+        return not (c.get("reason") == "via-account" and (c["account_id"], c["layer"]) in unscanned)
+
     out = []
     for key in sorted(set(old_c) | set(new_c)):
         before, after = old_c.get(key), new_c.get(key)
+        if not (comparable(before) and comparable(after)):
+            continue
         old_status = before["status"] if before else ""
         new_status = after["status"] if after else ""
         old_exposed = int(before.get("exposed", 0)) if before else 0
@@ -273,16 +313,16 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
             "counts": d.counts(),
             "changes": rows,
         }
-        return json.dumps(doc, indent=1, ensure_ascii=False)
+        return json.dumps(doc, indent=1, ensure_ascii=True)
     if fmt == "csv":
         buf = io.StringIO()
-        write_csv(buf, DIFF_COLUMNS, rows)
+        write_csv(buf, DIFF_COLUMNS, printable_rows(rows))
         return buf.getvalue()
     from tabulate import tabulate
 
     notes = "".join(f"Note: {n}\n" for n in d.notes)
     if not rows:
-        return f"{notes}No changes between {d.old} and {d.new}"
+        return printable(f"{notes}No changes between {d.old} and {d.new}")
     table = [
         [
             r["change"],
@@ -298,4 +338,4 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
     ]
     headers = ["change", "regression", "layer", "service", "control", "resource", "old", "new"]
     counts = ", ".join(f"{k} {v}" for k, v in d.counts().items())
-    return f"{notes}{tabulate(table, headers=headers)}\n\n{counts}"
+    return printable(f"{notes}{tabulate(table, headers=headers)}\n\n{counts}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import configparser
+import functools
 import os
 import re
 import threading
@@ -12,10 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
+import botocore.loaders
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigParseError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -25,11 +29,11 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.parsers import ResponseParserError
 
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 DEFAULT_REGION = "us-east-1"
 _CREDENTIAL_CODES = {
     "ExpiredToken",
@@ -62,8 +66,16 @@ class CallStats:
         return sum(self.calls.values())
 
 
+@functools.cache
+def _partition_patterns() -> tuple[re.Pattern[str], ...]:
+    """Each AWS partition's region-name pattern, from botocore's own partition data, so a
+    region botocore can address (eusc-de-east-1, a new one) is accepted without a release."""
+    data = botocore.loaders.create_loader().load_data("partitions")
+    return tuple(re.compile(p["regionRegex"]) for p in data["partitions"] if p.get("regionRegex"))
+
+
 def validate_region(name: str) -> str:
-    if not _REGION.match(name):
+    if not any(pattern.fullmatch(name) for pattern in _partition_patterns()):
         raise AwsrespError(f"invalid region name {name!r} (expected e.g. us-east-1)")
     return name
 
@@ -116,6 +128,8 @@ class Target:
                 # Host prefixes (s3control puts the account id in the host name) do not
                 # resolve against a custom endpoint such as the sandbox on 127.0.0.1.
                 inject_host_prefix=self.endpoint_url is None,
+                # The sandbox is on loopback: a proxy from the environment must not take it.
+                proxies={} if self.sandbox else None,
             )
             client = self.session.client(
                 service, region_name=region, endpoint_url=self.endpoint_url, config=config
@@ -165,11 +179,54 @@ def make_session(profile: str | None = None, region: str | None = None) -> Any:
     try:
         return boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound:
-        raise CredentialsError(f"AWS profile {profile!r} not found in your AWS config") from None
+        raise CredentialsError(_missing_profile(profile)) from None
+    except ConfigParseError as exc:
+        raise CredentialsError(config_problem(exc)) from None
+
+
+def _missing_profile(explicit: str | None) -> str:
+    """The profile botocore looked for, and where it came from."""
+    name, where = explicit or "default", ""
+    if not explicit:
+        for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            if os.environ.get(variable):
+                name, where = os.environ[variable], f" (from {variable})"
+                break
+    return f"AWS profile {name!r}{where} not found in your AWS config"
+
+
+def config_problem(exc: ConfigParseError) -> str:
+    """A malformed AWS config or credentials file, named with the line at fault."""
+    path = str(exc.kwargs.get("path", ""))
+    detail = ""
+    try:
+        configparser.RawConfigParser().read(os.path.expanduser(path))
+    except configparser.MissingSectionHeaderError as err:
+        detail = f" line {err.lineno}: expected a [section] header, got {err.line.strip()!r}"
+    except configparser.ParsingError as err:
+        lineno, line = err.errors[0] if err.errors else (0, "''")
+        detail = f" line {lineno}: cannot parse {str(line).replace(chr(92) + 'n', '')}"
+    except configparser.Error as err:
+        at = getattr(err, "lineno", None)
+        detail = f" line {at}: {err.message}" if at else f" {err.message}"
+    except OSError as err:
+        detail = f" {err.strerror}"
+    return f"cannot parse the AWS config file {path}:{detail}".rstrip(":")
+
+
+def validate_endpoint(url: str, source: str = "--endpoint-url") -> str:
+    """An AWS-compatible endpoint is an http(s) URL with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AwsrespError(f"{source} {url!r} is not an http(s) URL (e.g. http://127.0.0.1:4566)")
+    return url
 
 
 def default_endpoint(explicit: str | None) -> str | None:
-    return explicit or os.environ.get("AWS_ENDPOINT_URL") or None
+    if explicit:
+        return validate_endpoint(explicit)
+    from_env = os.environ.get("AWS_ENDPOINT_URL")
+    return validate_endpoint(from_env, "AWS_ENDPOINT_URL") if from_env else None
 
 
 @dataclass(frozen=True)
@@ -185,8 +242,10 @@ def whoami(target: Target) -> Identity:
     try:
         sts = target.client("sts", region)
         ident = sts.get_caller_identity()
-    except ProfileNotFound as exc:
-        raise CredentialsError(str(exc)) from None
+    except ProfileNotFound:
+        raise CredentialsError(_missing_profile(None)) from None
+    except ConfigParseError as exc:
+        raise CredentialsError(config_problem(exc)) from None
     except (NoCredentialsError, PartialCredentialsError):
         raise CredentialsError(
             "no AWS credentials found: use --profile, environment variables, SSO or a role"
@@ -208,6 +267,10 @@ def whoami(target: Target) -> Identity:
         raise AwsrespError(f"cannot identify the account: {code}") from None
     except NoRegionError:
         raise AwsrespError("no region configured: pass --region") from None
+    except ResponseParserError as exc:
+        # Not an AWS answer at all (an empty 403, a proxy's HTML page): say so, in one line.
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AwsrespError(f"cannot identify the account: unreadable answer ({first})") from None
     except BotoCoreError as exc:
         raise AwsrespError(f"cannot identify the account: {exc}") from None
     arn = ident["Arn"]

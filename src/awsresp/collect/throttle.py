@@ -107,6 +107,10 @@ class TokenBucket:
 Lane = tuple[str, str]
 
 
+MIN_RATE = 1 / 60
+MAX_RATE = 1e6
+
+
 def parse_rate_limits(
     values: Sequence[str], services: Iterable[str]
 ) -> tuple[float | None, dict[str, float]]:
@@ -122,8 +126,13 @@ def parse_rate_limits(
             rate = float(number)
         except ValueError:
             raise ValueError(f"--rate-limit {value!r}: expected N or SERVICE=N") from None
-        if not rate >= 0 or rate == float("inf"):
-            raise ValueError(f"--rate-limit {value!r}: the rate must be 0 or more calls/s")
+        # Below one call a minute a scan would never end (and the token bucket's waits
+        # overflow the clock); above a million per second no cap is meant.
+        if not (rate == 0 or MIN_RATE <= rate <= MAX_RATE):
+            raise ValueError(
+                f"--rate-limit {value!r}: the rate is 0 (no cap) or {MIN_RATE:g} to"
+                f" {MAX_RATE:g} calls per second"
+            )
         if not sep:
             if every is not None:
                 raise ValueError("--rate-limit N is given twice; use SERVICE=N for one service")

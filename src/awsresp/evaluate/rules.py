@@ -446,9 +446,20 @@ def evaluate(
         if cond.roots & unreadable or "*" in unreadable:
             evidence[cond.path] = "<unreadable>"
             return None
-        value = search(cond.compiled, config)
+        # Real accounts hold odd shapes (a null where a list was expected, a number where a
+        # string was): a path or test that cannot be applied to what was read is unknown,
+        # with the reason as its evidence, never an exception that ends the scan.
+        try:
+            value = search(cond.compiled, config)
+        except (JMESPathError, TypeError, ValueError) as exc:
+            evidence[cond.path] = f"<cannot evaluate: {type(exc).__name__}>"
+            return None
         evidence[cond.path] = _summarize(value)
-        return OPERATORS[cond.operator](value, cond.expected, now)
+        try:
+            return OPERATORS[cond.operator](value, cond.expected, now)
+        except (TypeError, ValueError):
+            evidence[cond.path] = f"<cannot apply {cond.operator} to a {type(value).__name__}>"
+            return None
     if isinstance(cond, Not):
         inner = evaluate(cond.part, config, unreadable, now, evidence)
         return None if inner is None else not inner

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from awsresp.export.scanjson import scan_document
 from awsresp.export.tables import FINDING_COLUMNS, finding_row, write_csv
-from awsresp.export.terminal import terminal_view
+from awsresp.export.terminal import printable, printable_rows, terminal_view
 from awsresp.model import ScanResult
 
 
@@ -21,18 +21,26 @@ class Format(enum.StrEnum):
     JSON = "json"
 
 
+# Everything here goes to stdout, often a terminal: nothing from the account may reach it
+# raw (terminal.printable). JSON escapes every non-ASCII character, so bidi overrides and
+# control characters travel as \\u escapes and the value is unchanged.
 def _json(result: ScanResult) -> str:
-    return json.dumps(scan_document(result), indent=1, ensure_ascii=False, default=str)
+    return json.dumps(scan_document(result), indent=1, ensure_ascii=True, default=str)
 
 
 def _csv(result: ScanResult) -> str:
     buf = io.StringIO()
-    write_csv(buf, FINDING_COLUMNS, (finding_row(f, result.scanned_at) for f in result.findings))
+    rows = (finding_row(f, result.scanned_at) for f in result.findings)
+    write_csv(buf, FINDING_COLUMNS, printable_rows(rows))
     return buf.getvalue()
 
 
+def _table(result: ScanResult) -> str:
+    return printable(terminal_view(result))
+
+
 WRITERS: dict[Format, Callable[[ScanResult], str]] = {
-    Format.TABLE: terminal_view,
+    Format.TABLE: _table,
     Format.CSV: _csv,
     Format.JSON: _json,
 }

@@ -46,6 +46,18 @@ def atomic_text(path: Path, bom: bool = False) -> Iterator[TextIO]:
         raise
 
 
+def check_writable(directory: Path) -> None:
+    """Fails before a scan, not after it, when its outputs could not be written there: the
+    directory, or the nearest part of its path that exists, must be a writable directory."""
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot create output directory {directory}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot create output directory {directory}: {existing} is not writable")
+
+
 def prepare_dir(directory: Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -85,15 +97,21 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
 def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
     """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, written atomically as a
     set: every file is streamed to a temporary file first and all are renamed at the end, so
-    a failure while writing leaves all the previous files."""
+    a failure while writing (a full disk) leaves all the previous files."""
     prepare_dir(directory)
     written = []
-    with contextlib.ExitStack() as renames:
-        for name, columns, rows in _tables(result):
-            fh = renames.enter_context(atomic_text(directory / name, bom=excel))
-            write_csv(fh, columns, rows)
-            written.append(directory / name)
-        fh = renames.enter_context(atomic_text(directory / "scan.json"))
-        fh.writelines(iter_scan_json(result))
-        written.append(directory / "scan.json")
+    try:
+        with contextlib.ExitStack() as renames:
+            for name, columns, rows in _tables(result):
+                fh = renames.enter_context(atomic_text(directory / name, bom=excel))
+                write_csv(fh, columns, rows)
+                written.append(directory / name)
+            fh = renames.enter_context(atomic_text(directory / "scan.json"))
+            fh.writelines(iter_scan_json(result))
+            written.append(directory / "scan.json")
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the outputs into {directory}: {exc.strerror or exc};"
+            " the previous files were left as they were"
+        ) from None
     return written

@@ -3,7 +3,9 @@ the failed reads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
@@ -18,6 +20,33 @@ from awsresp.model import (
     Layer,
     ScanResult,
 )
+
+# What a terminal would act on instead of showing: C0 and C1 control characters (ANSI
+# escape sequences start with ESC), DEL, and the invisible characters that reorder or hide
+# text (bidi embeddings, overrides and isolates, zero-width characters, line separators).
+_UNPRINTABLE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on shown as a visible escape
+    (ESC as \\x1b, a right-to-left override as \\u202e); newlines are kept. Resource names,
+    tags and an endpoint's error messages come from the account and reach stdout/stderr."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def printable_rows(rows: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Rows for a terminal (CSV on stdout): each text value made printable, so the CSV's
+    own line ends stay as they are."""
+    for row in rows:
+        yield {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
+
 
 # Column headings: each layer's id without its qualifier (the full ids are in matrix.csv).
 _LAYER_HEADING = {
@@ -34,10 +63,10 @@ _UNREADABLE = "unreadable"
 _NOT_SCANNED = "not-scanned"
 _VIA_ACCOUNT = "via-account"
 MATRIX_LEGEND = (
-    "covered: every unit controlled | 62% H: units controlled, worst failing severity"
-    " (C critical, H high, M medium, L low) | GAP H: no unit controlled | ?: unreadable |"
-    " n/s: not scanned | -: not assessed | ^: no control of its own, see the account row |"
-    " (S): shared with AWS | aws: AWS's layer, inherited"
+    "covered: every unit controlled | 62% H: share of units controlled, worst failing severity"
+    " (C critical, H high, M medium, L low) | GAP H: no unit controlled\n"
+    "?: unreadable | n/s: not scanned | -: not assessed | ^: no control of its own, see the"
+    " account row | (S): shared with AWS | aws: AWS's layer, inherited"
 )
 
 
