@@ -161,6 +161,19 @@ class CollectionIssue:
     resource_type: str = ""
     # The IAM action a policy must allow for this read (e.g. s3:GetBucketAcl).
     iam_action: str = ""
+    # The account the read was made in (an organization scan has many).
+    account: str = ""
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account as its organization names it: the name (never the e-mail address), the
+    path of organizational units from the root (e.g. Root/Prod/Web) and the account's tags."""
+
+    id: str
+    name: str = ""
+    ou_path: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -287,6 +300,8 @@ class ScanResult:
     ranked: tuple[Gap, ...] = ()
     # (account, service) pairs whose listing failed with nothing listed: in use or not?
     undetermined: tuple[tuple[str, str], ...] = ()
+    # The account's name and organizational unit, when an organization scan listed it.
+    account_info: AccountInfo | None = None
 
     @property
     def gaps(self) -> list[Gap]:

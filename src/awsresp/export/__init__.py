@@ -30,7 +30,7 @@ def _json(result: ScanResult) -> str:
 
 def _csv(result: ScanResult) -> str:
     buf = io.StringIO()
-    rows = (finding_row(f, result.scanned_at) for f in result.findings)
+    rows = (finding_row(f, result.scanned_at, result.account_info) for f in result.findings)
     write_csv(buf, FINDING_COLUMNS, printable_rows(rows))
     return buf.getvalue()
 

@@ -68,16 +68,18 @@ def prepare_dir(directory: Path) -> Path:
     return directory
 
 
-def _tables(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+def table_rows(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+    """(file name, columns, rows) of each table a scan writes."""
+    info = result.account_info
     return (
         (
             "findings.csv",
             FINDING_COLUMNS,
-            (finding_row(f, result.scanned_at) for f in result.findings),
+            (finding_row(f, result.scanned_at, info) for f in result.findings),
         ),
-        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.cells)),
-        ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked)),
-        ("issues.csv", ISSUE_COLUMNS, (issue_row(i) for i in result.inventory.issues)),
+        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c, info) for c in result.cells)),
+        ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked, info)),
+        ("issues.csv", ISSUE_COLUMNS, (issue_row(i, info) for i in result.inventory.issues)),
     )
 
 
@@ -85,7 +87,7 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
     """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json
     (for uploads, e.g. the Lambda handler's to S3)."""
     files = []
-    for name, columns, rows in _tables(result):
+    for name, columns, rows in table_rows(result):
         buf = io.StringIO()
         write_csv(buf, columns, rows)
         files.append((name, buf.getvalue()))
@@ -102,7 +104,7 @@ def write_files(result: ScanResult, directory: Path, excel: bool = False) -> lis
     written = []
     try:
         with contextlib.ExitStack() as renames:
-            for name, columns, rows in _tables(result):
+            for name, columns, rows in table_rows(result):
                 fh = renames.enter_context(atomic_text(directory / name, bom=excel))
                 write_csv(fh, columns, rows)
                 written.append(directory / name)
