@@ -12,7 +12,7 @@ WORKERS    ?= 16
 RATE_LIMIT ?=
 REPEAT     ?= 1
 
-.PHONY: install demo test lint format bench bench-peers clean deploy-policy docs lock lambda
+.PHONY: install demo test lint format bench bench-peers clean deploy-policy docs lock lambda chromium screenshot
 LAMBDA_PYTHON ?= 3.12
 ACCOUNTS ?=
 
@@ -64,8 +64,18 @@ lambda: install
 deploy-policy: install
 	$(BIN)/python deploy/update_policy.py deploy/template.yaml
 
-test: lint
+# The report's browser test drives Debian's chromium (never a downloaded browser build).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test: lint chromium
 	$(BIN)/python -m pytest -n 2 -q $(ARGS)
+
+# docs/report.png, the README's picture of the report: the sandbox scan's report.html in
+# headless Chromium, with a gap cell opened.
+screenshot: install chromium
+	$(BIN)/python docs/screenshot.py docs/report.png
 
 # The benchmark is a script, not a test: `make test` never runs it.
 bench: install

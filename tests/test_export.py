@@ -46,7 +46,14 @@ def test_crash_while_writing_the_set_keeps_every_previous_file(
 ) -> None:
     write_files(_result(definitions, "first-scan"), tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    assert set(before) == {"findings.csv", "matrix.csv", "gaps.csv", "issues.csv", "scan.json"}
+    assert set(before) == {
+        "findings.csv",
+        "matrix.csv",
+        "gaps.csv",
+        "issues.csv",
+        "scan.json",
+        "report.html",
+    }
 
     def crash(_result: ScanResult) -> None:
         raise RuntimeError("disk on fire")  # after every CSV file has been written

@@ -31,8 +31,16 @@ from awsresp.collect.session import Target, default_endpoint, make_session, vali
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
 from awsresp.export import Format, render
-from awsresp.export.files import check_writable, prepare_dir, write_files
+from awsresp.export.files import (
+    check_writable,
+    prepare_dir,
+    write_bytes,
+    write_files,
+    write_reports,
+)
 from awsresp.export.partitions import LocalStore
+from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
+from awsresp.export.report import TEXT_FORMATS, ReportFormat, render_report
 from awsresp.export.tables import write_csv
 from awsresp.export.terminal import printable, printable_rows
 from awsresp.merge import OrgReport, load_report, org_terminal_view, write_org_files
@@ -264,6 +272,12 @@ def scan(
     excel: Annotated[
         bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
     ] = False,
+    ocsf: Annotated[
+        bool,
+        typer.Option(
+            "--ocsf", help="Also write findings.ocsf.json (OCSF Compliance Findings) into -o."
+        ),
+    ] = False,
     stats: Annotated[
         bool,
         typer.Option(
@@ -385,6 +399,7 @@ def scan(
                 )
                 report = load_report(LocalStore(Path(staging)), run.run.date, run.run.run)
                 written = write_org_files(report, out_dir, excel=excel)
+                written += write_reports(out_dir, ocsf=ocsf)
             _finish_org(
                 report, written, out_dir, fmt, quiet, stats, fail_on_incomplete, fail_on_gaps
             )
@@ -415,7 +430,7 @@ def scan(
                 regions = region or []
             with progress.running("scanning") as prog:
                 result = scan_account(target, definitions, regions, all_regions, prog)
-            written = write_files(result, out_dir, excel=excel)
+            written = write_files(result, out_dir, excel=excel, ocsf=ocsf)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -426,6 +441,9 @@ def scan(
     print(render(result, fmt))
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
+        report_html = next((p for p in written if p.name == "report.html"), None)
+        if report_html is not None:
+            _err(f"report: {report_html} (open it in a browser)")
     if stats:
         for line in _stats_lines(target):
             _err(line)
@@ -460,6 +478,9 @@ def _finish_org(
         print(printable(org_terminal_view(report)), end="")
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
+        report_html = next((p for p in written if p.name == "report.html"), None)
+        if report_html is not None:
+            _err(f"report: {report_html} (open it in a browser)")
     if stats:
         calls = json.loads((out / "scan.json").read_text(encoding="utf-8"))["stats"]["api_calls"]
         for key, n in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -516,6 +537,7 @@ def merge(
         report = load_report(store, day)
         out = expand_output_dir(output_dir)
         written = write_org_files(report, out, excel=excel)
+        written += write_reports(out)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -569,6 +591,56 @@ def diff(
         raise typer.Exit(ExitCode.REGRESSED)
 
 
+REPORT_HELP = (
+    "Exit codes: 0 written; 2 the scan.json could not be read (missing, not JSON, another"
+    " schema version or shape) or the output could not be written."
+)
+
+
+@app.command(epilog=REPORT_HELP)
+def report(
+    scan_json: Annotated[
+        Path,
+        typer.Argument(
+            help="A saved scan.json (a scan's, an --org scan's or a merge's) or the"
+            " output folder holding one.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default: report.html, report.xlsx or findings.ocsf.json in"
+            " the current folder; - for stdout, html and ocsf only).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.HTML,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Say nothing on stderr.")] = False,
+) -> None:
+    """Render a report from a saved scan: an HTML heat map, an XLSX workbook or OCSF JSON."""
+    from awsresp.scanfile import read_scan
+
+    target = output or Path(REPORT_NAMES[fmt])
+    to_stdout = str(target) == "-"
+    try:
+        if to_stdout and fmt not in TEXT_FORMATS:
+            raise AwsrespError(f"--format {fmt.value} is binary: name a file with -o")
+        scan = read_scan(scan_json)
+        body = render_report(scan, fmt)
+        if to_stdout:
+            sys.stdout.write(body.decode("utf-8"))
+        else:
+            write_bytes(target, body)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    if not quiet and not to_stdout:
+        _err(f"wrote {target}")
+
+
 @app.command()
 def controls(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
@@ -579,6 +651,8 @@ def controls(
     from awsresp.export.tables import controls_rows, write_csv
 
     try:
+        if fmt == Format.OCSF:
+            raise AwsrespError("--format ocsf is for scans' findings; controls: table, csv, json")
         definitions = Definitions.load(mappings)
     except AwsrespError as exc:
         _err(f"error: {exc}")

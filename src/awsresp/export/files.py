@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from awsresp.errors import OutputError
+from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
+from awsresp.export.report import ReportFormat, render_report, scan_file
 from awsresp.export.scanjson import iter_scan_json, scan_document
 from awsresp.export.tables import (
     FINDING_COLUMNS,
@@ -96,10 +98,53 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
     return files
 
 
-def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
-    """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, written atomically as a
-    set: every file is streamed to a temporary file first and all are renamed at the end, so
-    a failure while writing (a full disk) leaves all the previous files."""
+@contextlib.contextmanager
+def atomic_bytes(path: Path) -> Iterator[io.BufferedWriter]:
+    """atomic_text for bytes (a workbook)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {path.parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """One file, written atomically; an unwritable place is an OutputError."""
+    try:
+        with atomic_bytes(path) as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def write_reports(directory: Path, ocsf: bool = False) -> list[Path]:
+    """report.html (and findings.ocsf.json) from the scan.json already in `directory`: for
+    the organization's merged scan, whose scan.json is assembled from the accounts' runs."""
+    from awsresp.scanfile import read_scan
+
+    scan = read_scan(directory / "scan.json")
+    written = []
+    for fmt in [ReportFormat.HTML] + ([ReportFormat.OCSF] if ocsf else []):
+        path = directory / REPORT_NAMES[fmt]
+        write_bytes(path, render_report(scan, fmt))
+        written.append(path)
+    return written
+
+
+def write_files(
+    result: ScanResult, directory: Path, excel: bool = False, ocsf: bool = False
+) -> list[Path]:
+    """findings.csv, matrix.csv, gaps.csv, issues.csv, scan.json and report.html (and
+    findings.ocsf.json with `ocsf`), written atomically as a set: every file is streamed to a
+    temporary file first and all are renamed at the end, so a failure while writing (a full
+    disk) leaves all the previous files."""
     prepare_dir(directory)
     written = []
     try:
@@ -111,6 +156,13 @@ def write_files(result: ScanResult, directory: Path, excel: bool = False) -> lis
             fh = renames.enter_context(atomic_text(directory / "scan.json"))
             fh.writelines(iter_scan_json(result))
             written.append(directory / "scan.json")
+            scan = scan_file(result)
+            reports = [ReportFormat.HTML] + ([ReportFormat.OCSF] if ocsf else [])
+            for fmt in reports:
+                path = directory / REPORT_NAMES[fmt]
+                out = renames.enter_context(atomic_bytes(path))
+                out.write(render_report(scan, fmt))
+                written.append(path)
     except OSError as exc:
         raise OutputError(
             f"cannot write the outputs into {directory}: {exc.strerror or exc};"
