@@ -106,7 +106,11 @@ class LatencyCounter:
         # answered in one piece, so it always has a length (a kept-alive connection needs
         # one to tell where the next answer starts).
         arrived = environ.get("bench.arrived", time.monotonic())
-        body = b"".join(self.app(environ, start_response))
+        if self._classify(environ) in MOTO_LACKS_OPERATIONS:
+            start_response("400 Bad Request", [("Content-Type", "text/xml")])
+            body = _UNSUPPORTED
+        else:
+            body = b"".join(self.app(environ, start_response))
         if self.latency:
             time.sleep(max(0.0, arrived + self.latency - time.monotonic()))
         return [body]
@@ -384,6 +388,16 @@ SEEDERS: dict[str, Callable[[Callable[[str], Any], int, random.Random, Any], int
 # Manager, SSM inventory): moto answers HTTP 500 and botocore backs off and retries, which
 # would measure moto's gaps, not the scanner. The bench scans every other collector.
 MOTO_LACKS = frozenset({"clientvpn", "config", "fms", "ssm"})
+# Single reads moto lacks in services the bench does scan: the bench answers them with an
+# AWS error at once (no retries), so it measures the scanner, not moto's HTTP 500 back-off.
+MOTO_LACKS_OPERATIONS = frozenset(
+    {("ec2", "GetSnapshotBlockPublicAccessState"), ("ec2", "DescribeVpcBlockPublicAccessOptions")}
+)
+_UNSUPPORTED = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
+    b"<Code>UnsupportedOperation</Code><Message>not in moto</Message></Error></Errors>"
+    b"<RequestID>bench</RequestID></Response>"
+)
 
 
 # --- the run ---------------------------------------------------------------------------

@@ -68,6 +68,10 @@ def test_user_control_extends_the_catalog(tmp_path: Path) -> None:
         (GOOD + GOOD, "duplicate control id"),
         (GOOD.replace("empty: false", "emptyish: false"), "bad condition"),
         (GOOD.replace("\"Tagging[?Key=='owner']\", empty: false", "'a[', equals: 1"), "bad path"),
+        (
+            GOOD.replace("\"Tagging[?Key=='owner']\"", "\"ports_open(Tagging, 'risky')\""),
+            "unknown port set 'risky'",
+        ),
         (GOOD.replace("s3.bucket", "s3.bukket"), "no collector produces resource 's3.bukket'"),
         (GOOD.replace("id: data.s3", "id: network-controls.s3"), "must start with its layer"),
         (GOOD + "  references: {cis-aws-3.0: banana}\n", "not of the expected form"),

@@ -184,8 +184,10 @@ EXPECTED_FINDINGS = {
     **LAMBDA,
     **SECRETS,
     **DYNAMODB,
-    ("data.workspaces.volumes-encrypted", "us-east-1", "finance-analyst"): "pass",
-    ("data.workspaces.volumes-encrypted", "us-east-1", "contractor"): "fail",
+    ("data.workspaces.user-volume-encrypted", "us-east-1", "finance-analyst"): "pass",
+    ("data.workspaces.root-volume-encrypted", "us-east-1", "finance-analyst"): "pass",
+    ("data.workspaces.user-volume-encrypted", "us-east-1", "contractor"): "fail",
+    ("data.workspaces.root-volume-encrypted", "us-east-1", "contractor"): "fail",
     ("endpoints.workspaces.directory-ip-access-restricted", "us-east-1", "corp.acme.example"): (
         "fail"
     ),

@@ -70,7 +70,7 @@ def _world_open_database(session: Any) -> None:
     ec2.authorize_security_group_ingress(
         GroupId=db["GroupId"],
         IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389,
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
              "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
         ],
     )  # fmt: skip
@@ -152,21 +152,23 @@ def test_workload_exposure_moves_service_cells_and_the_ranked_list(pair: Any) ->
         ("s3", "logging-detection"),  # one more bucket without access logs
     }
     network = after[("ec2", "infrastructure", "network-controls")]
-    assert (network[3], network[6]) == (1, "high")  # one exposed group, worst high
+    # One exposed group, worst critical (PostgreSQL open to the world, FSBP EC2.19).
+    assert (network[3], network[6]) == (1, "critical")
     data = after[("s3", "abstracted", "data")]
     assert (data[3], data[6]) == (1, "critical")  # the public bucket
     # The account rows are the same: nothing about the baseline changed.
     assert {k: v for k, v in before.items() if k[0] == ACCOUNT_ROW} == {
         k: v for k, v in after.items() if k[0] == ACCOUNT_ROW
     }
-    # Both exposures are new in the ranked list, the critical one first.
+    # Both exposures are new in the ranked list, both critical: the tie goes to the cell with
+    # more units failing (the VPC's groups, endpoints and defaults outnumber two buckets).
     already = {(g.cell.service, g.cell.layer) for g in plain.ranked if g.cell.exposed}
     new = [
         (g.cell.service, g.cell.layer.value, g.cell.worst)
         for g in exposed.ranked
         if g.cell.exposed and (g.cell.service, g.cell.layer) not in already
     ]
-    assert new == [("s3", "data", "critical"), ("ec2", "network-controls", "high")]
+    assert new == [("ec2", "network-controls", "critical"), ("s3", "data", "critical")]
 
 
 def test_account_settings_move_only_the_account_row_and_what_shows_it(pair: Any) -> None:

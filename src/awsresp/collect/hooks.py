@@ -202,6 +202,23 @@ def ec2_vpc_flow_logs(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> l
     return [by_vpc.get(str(item.get("VpcId")), []) for item in items]
 
 
+def ec2_vpc_endpoints(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """Each VPC's endpoints (service name, type, state), from one DescribeVpcEndpoints read
+    per region (the same call the ec2.vpc-endpoint collector makes)."""
+    if not items:
+        return []
+    by_vpc: dict[str, list[dict[str, Any]]] = {}
+    for page in _pages(ctx.call("ec2", "DescribeVpcEndpoints", {})):
+        for endpoint in page.get("VpcEndpoints", []):
+            by_vpc.setdefault(str(endpoint.get("VpcId")), []).append(
+                {
+                    key: endpoint.get(key)
+                    for key in ("VpcEndpointId", "ServiceName", "VpcEndpointType", "State")
+                }
+            )
+    return [by_vpc.get(str(item.get("VpcId")), []) for item in items]
+
+
 def elbv2_web_acl(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
     """The WAFv2 web ACL associated with each Application Load Balancer (None when there
     is none). Only ALBs can carry a web ACL, so other load balancers get None unasked."""
@@ -234,6 +251,9 @@ HOOKS: dict[str, Hook] = {
     "iam_credential_report": Hook(iam_credential_report, _REPORT_OPS, _REPORT_ACTIONS),
     "ec2_vpc_flow_logs": Hook(
         ec2_vpc_flow_logs, (("ec2", "DescribeFlowLogs"),), ("ec2:DescribeFlowLogs",)
+    ),
+    "ec2_vpc_endpoints": Hook(
+        ec2_vpc_endpoints, (("ec2", "DescribeVpcEndpoints"),), ("ec2:DescribeVpcEndpoints",)
     ),
     "elbv2_web_acl": Hook(
         elbv2_web_acl, (("wafv2", "GetWebACLForResource"),), ("wafv2:GetWebACLForResource",)

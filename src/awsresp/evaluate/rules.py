@@ -75,15 +75,224 @@ OPERATORS: dict[str, Callable[[Any, Any, dt.datetime], bool]] = {
 _LIST_OPERATORS = {"in", "not_in"}
 
 
+# Named sets of sensitive ports for ports_open() and nacl_ports_open(): (port, protocol,
+# what listens there). A set is security meaning, named by the controls that use it.
+_TCP, _UDP = "tcp", "udp"
+PORT_SETS: dict[str, tuple[tuple[int, str, str], ...]] = {
+    # CIS AWS Foundations 3.0 5.1-5.3 and 4.0 5.2-5.4: SSH and RDP "using the TCP (6),
+    # UDP (17) or ALL (-1) protocols" (4.0 wording).
+    "remote-admin": (
+        (22, _TCP, "SSH"),
+        (22, _UDP, "SSH"),
+        (3389, _TCP, "RDP"),
+        (3389, _UDP, "RDP"),
+    ),
+    # AWS FSBP EC2.19's high-risk ports (20, 21, 22, 23, 25, 110, 135, 143, 445, 1433,
+    # 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300),
+    # Prowler's ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_* checks (Oracle
+    # 1521/2483, Redis 6379, Cassandra 7199/8888/9160, Kafka 9092, Memcached 11211, MongoDB
+    # 27017/27018) and its ec2_instance_port_*_exposed_to_internet checks (Oracle 2484,
+    # NetBIOS 139, Cassandra 7000/7001/9042, Kerberos 88/464/749/750, LDAP 389/636); CIS
+    # 4.0 5.1.2 (CIFS 445). UDP where the service answers on UDP.
+    "high-risk": (
+        (20, _TCP, "FTP data"),
+        (21, _TCP, "FTP"),
+        (22, _TCP, "SSH"),
+        (23, _TCP, "Telnet"),
+        (25, _TCP, "SMTP"),
+        (88, _TCP, "Kerberos"),
+        (88, _UDP, "Kerberos"),
+        (110, _TCP, "POP3"),
+        (135, _TCP, "MS RPC"),
+        (137, _UDP, "NetBIOS name"),
+        (138, _UDP, "NetBIOS datagram"),
+        (139, _TCP, "NetBIOS/SMB"),
+        (143, _TCP, "IMAP"),
+        (389, _TCP, "LDAP"),
+        (389, _UDP, "CLDAP"),
+        (445, _TCP, "SMB/CIFS"),
+        (464, _TCP, "Kerberos password"),
+        (464, _UDP, "Kerberos password"),
+        (636, _TCP, "LDAPS"),
+        (749, _TCP, "Kerberos admin"),
+        (750, _UDP, "Kerberos v4"),
+        (1433, _TCP, "MSSQL"),
+        (1434, _TCP, "MSSQL admin"),
+        (1434, _UDP, "MSSQL browser"),
+        (1521, _TCP, "Oracle"),
+        (2483, _TCP, "Oracle"),
+        (2484, _TCP, "Oracle TLS"),
+        (3000, _TCP, "web dev (Node/Go/Ruby)"),
+        (3306, _TCP, "MySQL/Aurora"),
+        (3389, _TCP, "RDP"),
+        (3389, _UDP, "RDP"),
+        (4333, _TCP, "mSQL"),
+        (5000, _TCP, "web dev (Python)"),
+        (5432, _TCP, "PostgreSQL"),
+        (5500, _TCP, "fcp-addr-srvr1/VNC"),
+        (5601, _TCP, "Kibana/OpenSearch Dashboards"),
+        (6379, _TCP, "Redis"),
+        (7000, _TCP, "Cassandra"),
+        (7001, _TCP, "Cassandra TLS"),
+        (7199, _TCP, "Cassandra JMX"),
+        (8080, _TCP, "HTTP proxy"),
+        (8088, _TCP, "legacy HTTP"),
+        (8888, _TCP, "alt HTTP/Cassandra"),
+        (9042, _TCP, "Cassandra CQL"),
+        (9092, _TCP, "Kafka"),
+        (9160, _TCP, "Cassandra Thrift"),
+        (9200, _TCP, "Elasticsearch/OpenSearch"),
+        (9300, _TCP, "Elasticsearch/OpenSearch"),
+        (11211, _TCP, "Memcached"),
+        (11211, _UDP, "Memcached"),
+        (27017, _TCP, "MongoDB"),
+        (27018, _TCP, "MongoDB"),
+    ),
+}
+# Protocol names and numbers a security group rule or NACL entry may carry.
+_PROTOCOLS = {"-1": "all", "all": "all", "6": _TCP, "tcp": _TCP, "17": _UDP, "udp": _UDP}
+_ICMP = {"1", "icmp", "58", "icmpv6"}
+_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})")
+# Functions whose second argument names a port set, checked when a condition is parsed.
+_PORT_SET_FUNCTIONS = ("ports_open", "nacl_ports_open")
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A security group permission or a NACL entry, normalized: protocol ("all", "tcp",
+    "udp", or another protocol as given) and the inclusive port range it covers."""
+
+    protocol: str
+    low: int
+    high: int
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> _Rule:
+        raw = entry.get("IpProtocol", entry.get("Protocol"))
+        text = str(raw).strip().lower() if raw is not None else "-1"
+        protocol = _PROTOCOLS.get(text, text)
+        ports = entry.get("PortRange")
+        if isinstance(ports, Mapping):  # a NACL entry
+            low, high = ports.get("From"), ports.get("To")
+        else:  # a security group permission
+            low, high = entry.get("FromPort"), entry.get("ToPort")
+        # A missing or negative bound (all traffic, or a malformed entry) means every port.
+        lo, hi = _int(low, -1), _int(high, -1)
+        lo = 0 if lo < 0 else lo
+        hi = 65535 if hi < 0 else hi
+        return cls(protocol, lo, hi)
+
+    def covers(self, port: int, protocol: str) -> bool:
+        if self.protocol == "all":
+            return True
+        return self.protocol == protocol and self.low <= port <= self.high
+
+    def describe(self) -> str | None:
+        """How the rule opens ports ("tcp 443", "udp 0-65535", "all"); None for ICMP."""
+        if self.protocol == "all":
+            return "all"
+        if self.protocol in _ICMP:
+            return None
+        if self.protocol not in (_TCP, _UDP):
+            return f"protocol {self.protocol}"
+        span = str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+        return f"{self.protocol} {span}"
+
+
+def _entries(value: Any) -> list[Mapping[str, Any]]:
+    items = value if isinstance(value, list) else [value]
+    return [e for e in items if isinstance(e, Mapping)]
+
+
+def _port_set(name: Any) -> tuple[tuple[int, str, str], ...]:
+    ports = PORT_SETS.get(str(name))
+    if ports is None:  # parse() refuses unknown names; a computed name can still miss
+        raise JMESPathError(f"unknown port set {name!r} (one of: {', '.join(PORT_SETS)})")
+    return ports
+
+
+def _is_world(cidr: Any, ipv6: bool) -> bool:
+    """0.0.0.0/0 or ::/0 (any spelling of a /0 of that family)."""
+    text = str(cidr or "").strip()
+    return text.endswith("/0") and ((":" in text) == ipv6)
+
+
+def _label(port: int, protocol: str, service: str) -> str:
+    return f"{port}/{protocol} {service}"
+
+
 class _Functions(jp_functions.Functions):  # type: ignore[misc]
     """JMESPath functions for AWS's loose shapes (a policy's Statement or Action may be
-    a single value or a list) and for joining two lists of a resource."""
+    a single value or a list), for joining two lists of a resource, and for port reasoning
+    over security group rules and NACLs."""
 
     @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
     def _func_to_list(self, value: Any) -> list[Any]:
         if value is None:
             return []
         return value if isinstance(value, list) else [value]
+
+    @jp_functions.signature({"types": []}, {"types": ["string"]})  # type: ignore[untyped-decorator]
+    def _func_ports_open(self, entries: Any, set_name: str) -> list[str]:
+        """The ports of a named set that any of the given security group permissions or
+        NACL entries opens (all traffic, a range, protocol names or numbers), as
+        "5432/tcp PostgreSQL", in port order. The caller filters the entries (source,
+        direction, allow); rule order is not considered."""
+        rules = [_Rule.of(e) for e in _entries(entries)]
+        return [
+            _label(port, proto, service)
+            for port, proto, service in _port_set(set_name)
+            if any(r.covers(port, proto) for r in rules)
+        ]
+
+    @jp_functions.signature({"types": []}, {"types": ["string"]})  # type: ignore[untyped-decorator]
+    def _func_nacl_ports_open(self, entries: Any, set_name: str) -> list[str]:
+        """The ports of a named set that a network ACL lets in from anywhere (0.0.0.0/0 or
+        ::/0), with AWS's rule order: for each port and address family, the lowest-numbered
+        inbound entry for the whole internet that matches the protocol and port decides
+        (allow or deny). Entries for narrower ranges neither open nor close a port to
+        everyone; an entry without a rule number is never first."""
+        inbound = [
+            e
+            for e in _entries(entries)
+            if e.get("Egress") is not True and str(e.get("Egress")).lower() != "true"
+        ]
+        open_ports = []
+        for port, proto, service in _port_set(set_name):
+            for key, ipv6 in (("CidrBlock", False), ("Ipv6CidrBlock", True)):
+                matching = sorted(
+                    (
+                        e
+                        for e in inbound
+                        if _is_world(e.get(key), ipv6) and _Rule.of(e).covers(port, proto)
+                    ),
+                    key=lambda e: _int(e.get("RuleNumber"), 1 << 31),
+                )
+                if matching and str(matching[0].get("RuleAction", "")).lower() == "allow":
+                    open_ports.append(_label(port, proto, service))
+                    break
+        return open_ports
+
+    @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
+    def _func_timestamp_in(self, text: Any) -> str | None:
+        """The first "YYYY-MM-DD HH:MM:SS" time in a text (EC2's StateTransitionReason:
+        "User initiated (2026-05-29 04:05:06 GMT)"), as ISO 8601 in UTC; null if none."""
+        found = _TIMESTAMP.search(text) if isinstance(text, str) else None
+        return f"{found.group(1)}T{found.group(2)}+00:00" if found else None
+
+    @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
+    def _func_port_ranges(self, entries: Any) -> list[str]:
+        """How the given security group permissions open ports: "all", "tcp 443",
+        "udp 0-65535", "protocol 50" (ICMP is left out), sorted and without duplicates."""
+        described = {_Rule.of(e).describe() for e in _entries(entries)}
+        return sorted(d for d in described if d is not None)
 
     # Policy documents: condition operators and keys are case-insensitive and are the
     # *names* of their mappings, a document may still be JSON text (URL-encoded, as IAM's
@@ -263,7 +472,26 @@ def parse(node: Any) -> Condition:
         compiled = jmespath.compile(path)
     except JMESPathError as exc:
         raise ConditionError(f"bad path {path!r}: {exc}") from None
+    for name in _port_set_names(compiled.parsed):
+        if name not in PORT_SETS:
+            raise ConditionError(f"unknown port set {name!r} (one of: {', '.join(PORT_SETS)})")
     return Test(path, op, node[op], frozenset(_roots(compiled.parsed)), compiled)
+
+
+def _port_set_names(node: Mapping[str, Any]) -> list[str]:
+    """The literal port-set names a path passes to ports_open() or nacl_ports_open()."""
+    found: list[str] = []
+    children = [c for c in node.get("children", []) if isinstance(c, dict)]
+    if (
+        node.get("type") == "function_expression"
+        and node.get("value") in _PORT_SET_FUNCTIONS
+        and len(children) > 1
+        and children[1].get("type") == "literal"
+    ):
+        found.append(str(children[1].get("value")))
+    for child in children:
+        found += _port_set_names(child)
+    return found
 
 
 def paths(cond: Condition) -> list[str]:

@@ -1,6 +1,10 @@
 """EC2 and VPC in the sandbox: a VPC with public and private subnets, open and tight
-security groups, instances with and without IMDSv2, encrypted and unencrypted volumes, a
-public snapshot, and EBS encryption by default in one region only."""
+security groups (one world-open on PostgreSQL and Redis), network ACLs used and unused, a
+peering connection with a narrow and a default route, interface endpoints, instances with
+and without IMDSv2 (the legacy one dual-homed through an interface that does not check
+source and destination), launch templates, transit gateways, a Site-to-Site VPN,
+encrypted and unencrypted volumes, a public snapshot, and EBS encryption by default in one
+region only. (moto lacks snapshot and VPC Block Public Access: both read as unknown.)"""
 
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ def _network(ec2: Any) -> dict[str, str]:
     )["RouteTable"]["RouteTableId"]
     ec2.associate_route_table(RouteTableId=private_rt, SubnetId=ids["private-a"])
 
-    # A tight NACL: HTTPS from anywhere, SSH from inside the VPC only.
+    # A tight NACL on the private subnet: HTTPS from anywhere, SSH from inside the VPC only.
     nacl = ec2.create_network_acl(
         VpcId=vpc_id, TagSpecifications=_name("acme-prod-private", "network-acl")
     )["NetworkAcl"]["NetworkAclId"]
@@ -64,6 +68,55 @@ def _network(ec2: Any) -> dict[str, str]:
             Egress=False,
             CidrBlock=cidr,
             PortRange={"From": port, "To": port},
+        )
+    current = ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [ids["private-a"]]}]
+    )["NetworkAcls"][0]["Associations"]
+    association = next(a for a in current if a["SubnetId"] == ids["private-a"])
+    ec2.replace_network_acl_association(
+        AssociationId=association["NetworkAclAssociationId"], NetworkAclId=nacl
+    )
+    # A leftover ACL that filters no subnet and would let MySQL in from anywhere.
+    dmz = ec2.create_network_acl(
+        VpcId=vpc_id, TagSpecifications=_name("acme-old-dmz", "network-acl")
+    )["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(
+        NetworkAclId=dmz,
+        RuleNumber=100,
+        Protocol="6",
+        RuleAction="allow",
+        Egress=False,
+        CidrBlock="0.0.0.0/0",
+        PortRange={"From": 3306, "To": 3306},
+    )
+
+    # Peering with the region's default VPC: its side routes one subnet (least access),
+    # the private route table sends its default route through the peer (not least access).
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+    default_vpc_id = default_vpc["Vpcs"][0]["VpcId"]
+    peering = ec2.create_vpc_peering_connection(VpcId=vpc_id, PeerVpcId=default_vpc_id)
+    pcx = peering["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    ec2.create_route(
+        RouteTableId=private_rt, DestinationCidrBlock="0.0.0.0/0", VpcPeeringConnectionId=pcx
+    )
+    main = ec2.describe_route_tables(
+        Filters=[
+            {"Name": "vpc-id", "Values": [default_vpc_id]},
+            {"Name": "association.main", "Values": ["true"]},
+        ]
+    )["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(
+        RouteTableId=main, DestinationCidrBlock="10.20.11.0/24", VpcPeeringConnectionId=pcx
+    )
+
+    # Private paths to the EC2 and Systems Manager APIs (not to ECR or Incident Manager).
+    for service in ("ec2", "ssm"):
+        ec2.create_vpc_endpoint(
+            VpcId=vpc_id,
+            ServiceName=f"com.amazonaws.{REGION}.{service}",
+            VpcEndpointType="Interface",
+            SubnetIds=[ids["private-a"]],
         )
 
     # Flow logs on this VPC only; the default VPCs have none. CloudWatch Logs destination:
@@ -96,8 +149,21 @@ def _security_groups(ec2: Any, vpc_id: str) -> dict[str, str]:
         }
 
     return {
-        # The deliberate mistake: SSH open to the world.
+        # The deliberate mistakes: SSH open to the world; a self-hosted database and cache
+        # open to the world (PostgreSQL over IPv4, Redis over IPv6).
         "ssh-open": group("acme-ssh-open", [tcp(22, "0.0.0.0/0")]),
+        "db-open": group(
+            "acme-db-open",
+            [
+                tcp(5432, "0.0.0.0/0"),
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 6379,
+                    "ToPort": 6379,
+                    "Ipv6Ranges": [{"CidrIpv6": "::/0"}],
+                },
+            ],
+        ),
         "app": group("acme-app", [tcp(8080, "10.20.0.0/16"), tcp(22, "10.20.0.0/16")]),
         "alb": group("acme-alb", [tcp(80, "0.0.0.0/0"), tcp(443, "0.0.0.0/0")]),
     }
@@ -123,15 +189,76 @@ def _instances(ec2: Any, ids: dict[str, str], groups: dict[str, str]) -> None:
         MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
         TagSpecifications=_name("app-server-1", "instance"),
     )
-    ec2.run_instances(
+    legacy = ec2.run_instances(
         ImageId=image,
         MinCount=1,
         MaxCount=1,
         InstanceType="t3.micro",
         SubnetId=ids["public-a"],
-        SecurityGroupIds=[groups["ssh-open"]],
+        SecurityGroupIds=[groups["ssh-open"], groups["db-open"]],
         MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"},
         TagSpecifications=_name("legacy-web-1", "instance"),
+    )["Instances"][0]["InstanceId"]
+    # legacy-web-1 also routes for the private subnet: a second interface (dual-homed)
+    # that does not check source and destination.
+    eni = ec2.create_network_interface(
+        SubnetId=ids["private-a"],
+        Groups=[groups["app"]],
+        TagSpecifications=_name("legacy-web-1-router", "network-interface"),
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=eni, SourceDestCheck={"Value": False})
+    ec2.attach_network_interface(NetworkInterfaceId=eni, InstanceId=legacy, DeviceIndex=1)
+
+
+def _launch_templates(ec2: Any, groups: dict[str, str]) -> None:
+    # The web tier's template: public addresses, IMDSv1 allowed, an unencrypted data volume,
+    # and user data holding a secret (the scan must never show it).
+    ec2.create_launch_template(
+        LaunchTemplateName="acme-web-lt",
+        LaunchTemplateData={
+            "InstanceType": "t3.micro",
+            "UserData": "IyEvYmluL3NoCmV4cG9ydCBEQl9QQVNTV09SRD1odW50ZXIy",
+            "NetworkInterfaces": [
+                {"DeviceIndex": 0, "AssociatePublicIpAddress": True, "Groups": [groups["alb"]]}
+            ],
+            "MetadataOptions": {"HttpTokens": "optional"},
+            "BlockDeviceMappings": [
+                {"DeviceName": "/dev/xvdb", "Ebs": {"VolumeSize": 50, "Encrypted": False}}
+            ],
+        },
+    )
+    ec2.create_launch_template(
+        LaunchTemplateName="acme-app-lt",
+        LaunchTemplateData={
+            "InstanceType": "t3.micro",
+            "SecurityGroupIds": [groups["app"]],
+            "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+            "BlockDeviceMappings": [
+                {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 20, "Encrypted": True}}
+            ],
+        },
+    )
+
+
+def _connectivity(ec2: Any, vpc_id: str) -> None:
+    """Transit gateways (one accepting shared attachments unasked) and a Site-to-Site VPN
+    to the office (moto keeps no tunnel options: it shows neither logging nor IKEv2)."""
+    ec2.create_transit_gateway(
+        Description="acme core", TagSpecifications=_name("acme-core-tgw", "transit-gateway")
+    )
+    ec2.create_transit_gateway(
+        Description="acme legacy",
+        Options={"AutoAcceptSharedAttachments": "enable"},
+        TagSpecifications=_name("acme-legacy-tgw", "transit-gateway"),
+    )
+    customer = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.10", BgpAsn=65010)
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    ec2.attach_vpn_gateway(VpcId=vpc_id, VpnGatewayId=vgw)
+    ec2.create_vpn_connection(
+        Type="ipsec.1",
+        CustomerGatewayId=customer["CustomerGateway"]["CustomerGatewayId"],
+        VpnGatewayId=vgw,
+        TagSpecifications=_name("acme-office-vpn", "vpn-connection"),
     )
 
 
@@ -170,4 +297,6 @@ def seed(sb: Sandbox) -> None:
     ids = _network(ec2)
     groups = _security_groups(ec2, ids["vpc"])
     _instances(ec2, ids, groups)
+    _launch_templates(ec2, groups)
+    _connectivity(ec2, ids["vpc"])
     _ebs(sb, ec2)

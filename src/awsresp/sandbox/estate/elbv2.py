@@ -1,5 +1,7 @@
 """Elastic Load Balancing in the sandbox: two internet-facing ALBs in the EC2 estate's VPC,
-one with plain HTTP, a TLS 1.0 policy and no WAF, one redirecting to HTTPS behind a WAF."""
+one with plain HTTP, a TLS 1.0 policy, no WAF and desync mitigation in monitor mode, one
+redirecting to HTTPS behind a WAF with a restricted TLS policy, dropping invalid headers and
+reaching its targets over HTTPS; and a partner NLB terminating TLS."""
 
 from __future__ import annotations
 
@@ -67,8 +69,28 @@ def seed(sb: Sandbox) -> None:
         Certificates=certificates,
         DefaultActions=forward,
     )
-    # acme-api-alb: HTTP redirects to HTTPS, a TLS 1.2+ policy, and a WAF web ACL.
+    elb.modify_load_balancer_attributes(
+        LoadBalancerArn=web,
+        Attributes=[{"Key": "routing.http.desync_mitigation_mode", "Value": "monitor"}],
+    )
+    # acme-api-alb: HTTP redirects to HTTPS, a restricted TLS 1.2+ policy, a WAF web ACL,
+    # invalid headers dropped, and HTTPS to its targets (health checks included).
     api = alb("acme-api-alb")
+    elb.modify_load_balancer_attributes(
+        LoadBalancerArn=api,
+        Attributes=[
+            {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+            {"Key": "routing.http.desync_mitigation_mode", "Value": "strictest"},
+        ],
+    )
+    api_targets = elb.create_target_group(
+        Name="acme-api",
+        Protocol="HTTPS",
+        Port=8443,
+        VpcId=ids["vpc"],
+        TargetType="instance",
+        HealthCheckProtocol="HTTPS",
+    )["TargetGroups"][0]["TargetGroupArn"]
     elb.create_listener(
         LoadBalancerArn=api,
         Protocol="HTTP",
@@ -84,9 +106,32 @@ def seed(sb: Sandbox) -> None:
         LoadBalancerArn=api,
         Protocol="HTTPS",
         Port=443,
-        SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+        SslPolicy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
         Certificates=certificates,
-        DefaultActions=forward,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": api_targets}],
+    )
+    # acme-partner-nlb: terminates TLS for a partner feed; TLS to the targets, but plain TCP
+    # health checks and no access logs.
+    nlb = str(
+        elb.create_load_balancer(
+            Name="acme-partner-nlb", Subnets=subnets, Scheme="internet-facing", Type="network"
+        )["LoadBalancers"][0]["LoadBalancerArn"]
+    )
+    partner_targets = elb.create_target_group(
+        Name="acme-partner-tls",
+        Protocol="TLS",
+        Port=9443,
+        VpcId=ids["vpc"],
+        TargetType="ip",
+        HealthCheckProtocol="TCP",
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(
+        LoadBalancerArn=nlb,
+        Protocol="TLS",
+        Port=443,
+        SslPolicy="ELBSecurityPolicy-TLS13-1-3-2021-06",
+        Certificates=certificates,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": partner_targets}],
     )
     waf = sb.client("wafv2", REGION)
     acl = waf.create_web_acl(
