@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from awsresp.errors import OutputError
+from awsresp.export.frameworks import FRAMEWORK_COLUMNS, framework_rows
+from awsresp.export.owners import OWNER_COLUMNS, owner_rows
 from awsresp.export.scanjson import iter_scan_json, scan_document
 from awsresp.export.tables import (
     FINDING_COLUMNS,
@@ -78,12 +80,14 @@ def _tables(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str
         ("matrix.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.cells)),
         ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked)),
         ("issues.csv", ISSUE_COLUMNS, (issue_row(i) for i in result.inventory.issues)),
+        ("owners.csv", OWNER_COLUMNS, owner_rows(result)),
+        ("frameworks.csv", FRAMEWORK_COLUMNS, framework_rows(result.requirements)),
     )
 
 
 def output_files(result: ScanResult) -> list[tuple[str, str]]:
-    """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json
-    (for uploads, e.g. the Lambda handler's to S3)."""
+    """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv,
+    frameworks.csv and scan.json (for uploads, e.g. the Lambda handler's to S3)."""
     files = []
     for name, columns, rows in _tables(result):
         buf = io.StringIO()
@@ -95,9 +99,10 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
 
 
 def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
-    """findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json, written atomically as a
-    set: every file is streamed to a temporary file first and all are renamed at the end, so
-    a failure while writing (a full disk) leaves all the previous files."""
+    """findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv, frameworks.csv and
+    scan.json, written atomically as a set: every file is streamed to a temporary file first
+    and all are renamed at the end, so a failure while writing (a full disk) leaves all the
+    previous files."""
     prepare_dir(directory)
     written = []
     try:

@@ -22,6 +22,7 @@ FINDING_COLUMNS = [
     "service_class",
     "layer",
     "owner",
+    "party",
     "control_id",
     "control_title",
     "status",
@@ -30,6 +31,9 @@ FINDING_COLUMNS = [
     "evidence",
     "references",
     "remediation",
+    "accepted_reason",
+    "accepted_by",
+    "accepted_until",
     "scanned_at",
     "finding_id",
 ]
@@ -39,12 +43,14 @@ MATRIX_COLUMNS = [
     "service",
     "service_class",
     "owner",
+    "party",
     "status",
     "resources",
     "controlled",
     "exposed",
     "weak",
     "unreadable",
+    "accepted",
     "coverage",
     "worst",
     "reason",
@@ -88,6 +94,7 @@ def finding_id(account: str, control_id: str, arn: str, rtype: str, rid: str, re
 
 def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
     r = f.resource
+    a = f.acceptance
     return {
         "account_id": r.account,
         "region": r.region,
@@ -99,6 +106,7 @@ def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
         "service_class": f.service_class.value,
         "layer": f.layer.value,
         "owner": f.owner,
+        "party": f.party,
         "control_id": f.control.id,
         "control_title": f.control.title,
         "status": f.status.value,
@@ -107,6 +115,10 @@ def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
         "evidence": _json(f.evidence),
         "references": references_text(f.control.references),
         "remediation": f.control.remediation,
+        # An acceptance that expired is kept on the (failing) finding, so it shows.
+        "accepted_reason": a.reason if a else "",
+        "accepted_by": a.approver if a else "",
+        "accepted_until": a.expires if a else "",
         "scanned_at": scanned_at,
         "finding_id": finding_id(r.account, f.control.id, r.arn, r.type, r.id, r.region),
     }
@@ -119,12 +131,14 @@ def cell_row(c: Cell) -> dict[str, Any]:
         "service": c.service,
         "service_class": c.service_class.value,
         "owner": c.owner,
+        "party": c.party,
         "status": c.status.value,
         "resources": c.resources,
         "controlled": c.controlled,
         "exposed": c.exposed,
         "weak": c.weak,
         "unreadable": c.unreadable,
+        "accepted": c.accepted,
         "coverage": c.coverage,
         "worst": c.worst,
         "reason": c.reason,
