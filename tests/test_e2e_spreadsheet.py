@@ -81,5 +81,5 @@ def test_crafted_values_are_neutralized_and_unicode_survives(tmp_path: Path) -> 
     progress = [
         line for line in result.stderr.splitlines() if re.match(r"awsresp: \[\d+/\d+\]", line)
     ]
-    assert any(re.fullmatch(r"awsresp: \[\d+/\d+\] s3\.bucket global: 3", p) for p in progress)
+    assert any(re.fullmatch(r"awsresp: \[\d+/\d+\] s3\.bucket global: 4", p) for p in progress)
     assert "\x1b[" not in result.stderr

@@ -125,14 +125,16 @@ def test_minimum_calls_counts_pages_per_item_details_and_hooks_once() -> None:
     account = next(r for r in iam_spec.resources if r.noun == "account")
     account_calls = len([d for d in account.details if d.call])
     # 1,500 users over page size 1,000: two pages of GetAccountAuthorizationDetails, shared
-    # by the four IAM types; the credential report's two calls once for users and root.
-    assert found.by_service["iam"] == 2 + account_calls + 2
+    # by the four IAM types; the credential report's two calls once for users and root;
+    # one page of server certificates.
+    assert found.by_service["iam"] == 2 + account_calls + 2 + 1
     # ListBuckets once, the account-level block once, per-bucket details, one location.
     assert found.by_service["s3"] == 1 + 1 + per_bucket * 3 + 1
     assert found.by_service["sts"] == 1
-    # Identity, then the longest chains (3 calls each): a bucket's list page, its location,
-    # its details; the account's report generation, report download and details.
-    assert found.chain == 1 + 3
+    # Identity, then the longest chain: the IAM account's report generation, report
+    # download, its join of the authorization details (which waits for that listing) and
+    # its details (a bucket's list page, location and details make 3).
+    assert found.chain == 1 + 4
     assert found.total == sum(found.by_service.values())
 
 
@@ -276,8 +278,10 @@ def test_rate_limit_values_set_every_service_or_one() -> None:
     [
         (["fast"], "expected N or SERVICE=N"),
         (["ec2="], "expected N or SERVICE=N"),
-        (["-1"], "0 or more"),
-        (["ec2=nan"], "0 or more"),
+        (["-1"], r"0 \(no cap\) or"),
+        (["ec2=nan"], r"0 \(no cap\) or"),
+        (["1e-300"], r"0 \(no cap\) or"),
+        (["inf"], r"0 \(no cap\) or"),
         (["nosuch=5"], "unknown service 'nosuch'; known: ec2, iam, s3"),
         (["5", "6"], "given twice"),
     ],

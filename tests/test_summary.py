@@ -113,7 +113,9 @@ def test_a_failing_high_control_exposes_the_resource_whatever_else_passes(
 
 def test_a_risk_check_exposes_but_never_controls(definitions: Definitions) -> None:
     d = _only(definitions, NOT_PUBLIC, ENCRYPTION)
-    public = _bucket("pub", PolicyStatus={"IsPublic": True}, Encryption=ENCRYPTED)
+    public = _bucket(
+        "pub", PublicAccessBlock=OPEN, PolicyStatus={"IsPublic": True}, Encryption=ENCRYPTED
+    )
     plain = _bucket("plain", Encryption=None)
     cell = _cells(d, public, plain)[("s3", Layer.DATA)]
     assert _counts(cell) == ("gap", 2, 0, 1, 1, 0)
@@ -211,7 +213,8 @@ def _baseline(mfa: int = 0) -> Resource:
 def test_the_baseline_counts_once_on_the_account_row(definitions: Definitions) -> None:
     cells = _cells(definitions, _baseline(), _bucket("a"))
     account = cells[(ACCOUNT_ROW, Layer.IDENTITY_DIRECTORY)]
-    assert account.status == CellStatus.GAP and account.resources == 4
+    # Root MFA, root hardware MFA, password length, reuse and complexity, federation.
+    assert account.status == CellStatus.GAP and account.resources == 6
     assert account.worst == "critical"
     s3 = cells[("s3", Layer.IDENTITY_DIRECTORY)]
     assert (s3.status, s3.reason, s3.resources, s3.evidence) == (

@@ -137,6 +137,40 @@ def iam_attached_policy_documents(
     ]
 
 
+_PRINCIPAL_LISTS = (
+    ("UserDetailList", "UserName", "Users"),
+    ("GroupDetailList", "GroupName", "Groups"),
+    ("RoleDetailList", "RoleName", "Roles"),
+)
+
+
+def iam_aws_managed_policy_attachments(
+    ctx: HookContext, items: Sequence[Mapping[str, Any]]
+) -> list[Any]:
+    """The AWS-managed policies attached to users, groups and roles, each with the names of
+    its principals, joined from the GetAccountAuthorizationDetails answer the IAM
+    collectors already read (no call of its own; the answer lists AWS-managed policies only
+    by name and ARN inside each principal)."""
+    pages = ctx.call("iam", "GetAccountAuthorizationDetails", AUTHORIZATION_DETAILS_PARAMS)
+    by_arn: dict[str, dict[str, Any]] = {}
+    for page in _pages(pages):
+        for list_key, name_key, kind in _PRINCIPAL_LISTS:
+            for principal in page.get(list_key, []):
+                for attached in principal.get("AttachedManagedPolicies", []):
+                    arn = str(attached.get("PolicyArn") or "")
+                    # arn:<partition>:iam::aws:policy/...: AWS's, not the account's own.
+                    if arn.split(":")[4:5] != ["aws"]:
+                        continue
+                    entry = by_arn.setdefault(
+                        arn,
+                        {"PolicyName": attached.get("PolicyName"), "PolicyArn": arn}
+                        | {k: [] for _l, _n, k in _PRINCIPAL_LISTS},
+                    )
+                    entry[kind].append(principal.get(name_key))
+    attachments = [by_arn[arn] for arn in sorted(by_arn)]
+    return [attachments for _ in items]
+
+
 # --- EC2 and ELBv2: joins across resource types ------------------------------------------
 
 
@@ -188,6 +222,11 @@ _REPORT_ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 HOOKS: dict[str, Hook] = {
     "iam_attached_policy_documents": Hook(
         iam_attached_policy_documents,
+        (("iam", "GetAccountAuthorizationDetails"),),
+        ("iam:GetAccountAuthorizationDetails",),
+    ),
+    "iam_aws_managed_policy_attachments": Hook(
+        iam_aws_managed_policy_attachments,
         (("iam", "GetAccountAuthorizationDetails"),),
         ("iam:GetAccountAuthorizationDetails",),
     ),

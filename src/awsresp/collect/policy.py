@@ -19,6 +19,7 @@ ACTION_OPERATIONS = {
     "s3:GetEncryptionConfiguration": "s3:GetBucketEncryption",
     "s3:GetBucketPublicAccessBlock": "s3:GetPublicAccessBlock",
     "s3:GetAccountPublicAccessBlock": "s3control:GetPublicAccessBlock",
+    "s3:GetLifecycleConfiguration": "s3:GetBucketLifecycleConfiguration",
 }
 
 

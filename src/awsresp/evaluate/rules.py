@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +84,54 @@ class _Functions(jp_functions.Functions):  # type: ignore[misc]
         if value is None:
             return []
         return value if isinstance(value, list) else [value]
+
+    # Policy documents: condition operators and keys are case-insensitive and are the
+    # *names* of their mappings, a document may still be JSON text (URL-encoded, as IAM's
+    # raw API sends it), and condition values may be numbers or booleans.
+
+    @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
+    def _func_lower(self, value: Any) -> str | None:
+        """A string in lower case; a number or boolean as its JSON text; else null."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float | str):
+            return str(value).lower()
+        return None
+
+    @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
+    def _func_entries(self, value: Any) -> list[dict[str, Any]]:
+        """An object's members as [{key, value}, ...]; anything else as []."""
+        if not isinstance(value, dict):
+            return []
+        return [{"key": k, "value": v} for k, v in value.items()]
+
+    @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
+    def _func_json(self, value: Any) -> Any:
+        """A JSON document as data: objects and arrays as they are, JSON text (plain or
+        URL-encoded) decoded; anything that is not a document is null."""
+        if isinstance(value, dict | list):
+            return value
+        if not isinstance(value, str):
+            return None
+        for text in (value, urllib.parse.unquote(value)):
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                continue
+            return decoded if isinstance(decoded, dict | list) else None
+        return None
+
+    @jp_functions.signature({"types": ["string"]}, {"types": []})  # type: ignore[untyped-decorator]
+    def _func_re_search(self, pattern: str, value: Any) -> bool:
+        """Whether a regular expression matches anywhere in a value (a number or boolean
+        as its JSON text); false for anything else."""
+        text = self._func_lower(value) if isinstance(value, bool | int | float) else value
+        return isinstance(text, str) and _regex(pattern).search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 _OPTIONS = jmespath.Options(custom_functions=_Functions())

@@ -1,4 +1,5 @@
-"""S3 in the sandbox: a public website bucket, a well-protected data bucket, a log bucket."""
+"""S3 in the sandbox: a public website bucket, a well-protected data bucket, a log bucket and
+a partner drop bucket any AWS account can write to."""
 
 from __future__ import annotations
 
@@ -67,6 +68,19 @@ def seed(sb: Sandbox) -> None:
     eu.put_bucket_ownership_controls(
         Bucket=data, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     )
+    eu.put_bucket_lifecycle_configuration(
+        Bucket=data,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-old-versions",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                }
+            ]
+        },
+    )
 
     # Access logs: blocked and encrypted, but not versioned.
     logs = "acme-access-logs"
@@ -78,3 +92,30 @@ def seed(sb: Sandbox) -> None:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=logs,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-logs",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "Expiration": {"Days": 365},
+                }
+            ]
+        },
+    )
+
+    # A partner drop bucket: versioned, but its ACL lets any AWS account upload (the
+    # AuthenticatedUsers group is every AWS customer, not this account's users), and old
+    # versions are never expired. moto's canned "public-read-write" grants read only, so the
+    # write grant is given explicitly.
+    uploads = "acme-partner-uploads"
+    s3.create_bucket(Bucket=uploads)
+    owner = s3.get_bucket_acl(Bucket=uploads)["Owner"]["ID"]
+    s3.put_bucket_acl(
+        Bucket=uploads,
+        GrantFullControl=f'id="{owner}"',
+        GrantWrite='uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"',
+    )
+    s3.put_bucket_versioning(Bucket=uploads, VersioningConfiguration={"Status": "Enabled"})
