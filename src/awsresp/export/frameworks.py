@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from tabulate import tabulate
@@ -49,6 +49,28 @@ def framework_row(r: RequirementResult) -> dict[str, Any]:
 
 def framework_rows(results: Iterable[RequirementResult]) -> Iterator[dict[str, Any]]:
     return (framework_row(r) for r in results)
+
+
+def results_from_rows(rows: Iterable[Mapping[str, str]]) -> list[RequirementResult]:
+    """frameworks.csv (or scan.json's `frameworks`) read back into results."""
+    return [
+        RequirementResult(
+            framework=r["framework"],
+            requirement=r["requirement"],
+            title=r["title"],
+            aws=r["aws_responsibility"],
+            source=r["responsibility_source"],
+            basis=r["responsibility_basis"],
+            parties=tuple(p for p in str(r["party"]).split("; ") if p),
+            status=RequirementStatus(r["status"]),
+            passed=int(r["passed"]),
+            failed=int(r["failed"]),
+            accepted=int(r["accepted"]),
+            unknown=int(r["unknown"]),
+            controls=tuple(str(r["controls"]).split()),
+        )
+        for r in rows
+    ]
 
 
 _ORDER = (
