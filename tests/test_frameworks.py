@@ -112,6 +112,20 @@ def test_mappings_are_derived_from_the_controls_references(definitions: Definiti
     assert trail.id in hipaa.evidence["164.312(b)"]
 
 
+def test_the_derived_links_are_exactly_the_references_that_fall_under(
+    definitions: Definitions,
+) -> None:
+    for fw in definitions.frameworks:
+        for r in fw.requirements:
+            expected = sorted(
+                c.id
+                for c in definitions.catalog.controls.values()
+                if any(falls_under(ref, r.id) for ref in c.references.get(fw.reference, ()))
+                or any(falls_under(ref, x) for ref in c.references.get(fw.via, ()) for x in r.via)
+            )
+            assert list(fw.evidence[r.id]) == expected, f"{fw.id} {r.id}"
+
+
 @pytest.mark.parametrize(
     ("ref", "req", "under"),
     [

@@ -4,6 +4,7 @@ approver and an expiry date; a matching failing finding becomes `accepted` until
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,8 +64,10 @@ class Acceptor:
 
     accepts: AcceptList
     today: dt.date
-    # entry index -> failing findings it accepted (active) or would have (expired)
+    # entry index -> failing findings it accepted (active) or would have (expired); findings
+    # are judged in the collector's listing threads, hence the lock.
     hits: Counter[int] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def acceptance(self, control_id: str, r: Resource) -> Acceptance | None:
         """The acceptance of a failing finding: the first entry still in force; else the
@@ -74,14 +77,18 @@ class Acceptor:
             if not e.matches(control_id, r):
                 continue
             if self.today < e.expires:
-                self.hits[i] += 1
+                self._hit(i)
                 return self._of(e, expired=False)
             if expired is None:
                 expired = (i, e)
         if expired is None:
             return None
-        self.hits[expired[0]] += 1
+        self._hit(expired[0])
         return self._of(expired[1], expired=True)
+
+    def _hit(self, i: int) -> None:
+        with self._lock:
+            self.hits[i] += 1
 
     def _of(self, e: AcceptEntry, expired: bool) -> Acceptance:
         where = f"{self.accepts.file}:{e.line}"

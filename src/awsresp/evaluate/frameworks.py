@@ -86,20 +86,36 @@ def falls_under(ref: str, requirement: str) -> bool:
     return ref == requirement or ref.startswith((f"{requirement}.", f"{requirement}("))
 
 
-def evidence_controls(
-    catalog: Catalog, reference: str, via: str, req: Requirement
-) -> tuple[str, ...]:
-    """The controls whose references give evidence for a requirement: directly (their
-    `reference` ids), or through the requirement's crosswalk (their `via` ids)."""
-    found = []
+def _ancestors(ref: str) -> set[str]:
+    """Every requirement id a reference falls under: itself and each prefix that ends
+    before a `.` or a `(` (1.2.8: 1.2.8, 1.2, 1; AC-2(1): AC-2(1), AC-2)."""
+    return {ref} | {ref[:i] for i, ch in enumerate(ref) if ch in ".(" and i}
+
+
+def _index(catalog: Catalog, key: str) -> dict[str, set[str]]:
+    """Requirement id -> the controls whose `key` references fall under it."""
+    index: dict[str, set[str]] = defaultdict(set)
     for c in catalog.controls.values():
-        direct = c.references.get(reference, ())
-        crossed = c.references.get(via, ()) if via and req.via else ()
-        if any(falls_under(r, req.id) for r in direct) or any(
-            falls_under(r, x) for r in crossed for x in req.via
-        ):
-            found.append(c.id)
-    return tuple(sorted(found))
+        for ref in c.references.get(key, ()):
+            for rid in _ancestors(ref):
+                index[rid].add(c.id)
+    return index
+
+
+def evidence_controls(
+    catalog: Catalog, reference: str, via: str, requirements: Sequence[Requirement]
+) -> dict[str, tuple[str, ...]]:
+    """Per requirement, the controls whose references give evidence for it: directly (their
+    `reference` ids), or through the requirement's crosswalk (their `via` ids)."""
+    direct = _index(catalog, reference)
+    crossed = _index(catalog, via) if via else {}
+    out = {}
+    for req in requirements:
+        found = set(direct.get(req.id, ()))
+        for x in req.via:
+            found |= crossed.get(x, set())
+        out[req.id] = tuple(sorted(found))
+    return out
 
 
 def _source(file: str, sid: str, node: Any) -> Source:
@@ -202,7 +218,7 @@ def load_framework(path: Path, catalog: Catalog) -> Framework:
         tuple(requirements),
         str(doc.get("left_out") or "").strip(),
     )
-    evidence = {r.id: evidence_controls(catalog, reference, via, r) for r in requirements}
+    evidence = evidence_controls(catalog, reference, via, requirements)
     return Framework(**{**fw.__dict__, "evidence": evidence})
 
 
