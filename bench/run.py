@@ -537,7 +537,14 @@ def main() -> None:
         "--repeat", type=int, default=1, help="measured scans of the one seeded account"
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
+    parser.add_argument(
+        "--accounts", type=int, default=0, help="an organization of N accounts (scan --org)"
+    )
+    parser.add_argument("--max-accounts", type=int, default=4)
     args = parser.parse_args()
+    if args.accounts:
+        main_org(args)
+        return
 
     from awsresp.collect.specs import load_specs
 
@@ -589,6 +596,28 @@ def main() -> None:
     if not args.no_record:
         record(RESULTS, COLUMNS, rows)
         print(f"bench: appended {len(rows)} row(s) to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+
+
+def main_org(args: argparse.Namespace) -> None:
+    """`make bench ACCOUNTS=N`: N seeded member accounts scanned with `scan --org`."""
+    import org
+
+    from awsresp.collect.specs import load_specs
+
+    commit = _git_commit()
+    services = [s.service for s in load_specs() if s.service not in MOTO_LACKS]
+    with Server() as server, tempfile.TemporaryDirectory(prefix="awsresp-bench-org-") as tmp:
+        ids, seed_s = org.seed_organization(server, args.accounts, args.scale, args.seed, services)
+        print(f"bench: seeded {len(ids)} accounts in {seed_s:.1f} s", file=sys.stderr)
+        warm_s = warm_up(server, services, Path(tmp))
+        print(f"bench: warm-up scan (not counted) {warm_s:.1f} s", file=sys.stderr)
+        server.middleware.latency = args.latency_ms / 1000
+        row = org.measure_org(server, args, services, Path(tmp) / "out", commit, seed_s, len(ids))
+    print("Result:")
+    print(_table(row.items()))
+    if not args.no_record:
+        record(org.RESULTS, org.COLUMNS, [row])
+        print(f"bench: appended a row to {org.RESULTS.relative_to(ROOT)}", file=sys.stderr)
 
 
 def measure(

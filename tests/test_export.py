@@ -54,6 +54,7 @@ def test_crash_while_writing_the_set_keeps_every_previous_file(
         "owners.csv",
         "frameworks.csv",
         "scan.json",
+        "report.html",
     }
 
     def crash(_result: ScanResult) -> None:

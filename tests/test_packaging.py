@@ -39,6 +39,9 @@ def test_installed_wheel_finds_every_spec(tmp_path: Path) -> None:
     assert expected <= shipped
     controls = {p.name for p in (ROOT / "mappings" / "controls").glob("*.yaml")}
     assert controls <= {Path(n).name for n in names if "/_data/mappings/controls/" in n}
+    # report.html's template, style and script ship with the code.
+    templates = {Path(n).name for n in names if n.startswith("awsresp/export/templates/")}
+    assert {"report.html", "report.css", "report.js"} <= templates
     # Import the extracted copy (not the checkout) and load every definition from it.
     code = (
         "import awsresp.paths as p, awsresp.scan as s;"

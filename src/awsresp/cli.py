@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import ctypes
 import datetime as dt
 import enum
@@ -11,6 +12,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
 # typer (0.29) vendors click; its usage exceptions live here, and only main() uses them.
 from typer import Abort
@@ -30,11 +33,28 @@ from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, p
 from awsresp.errors import AwsrespError
 from awsresp.evaluate.frameworks import select as select_frameworks
 from awsresp.export import Format, render
-from awsresp.export.files import check_writable, write_files
+from awsresp.export.files import (
+    check_writable,
+    prepare_dir,
+    write_bytes,
+    write_files,
+    write_reports,
+)
 from awsresp.export.frameworks import FRAMEWORK_COLUMNS, framework_rows, framework_view
+from awsresp.export.partitions import LocalStore
+from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
+from awsresp.export.report import TEXT_FORMATS, ReportFormat, render_report
 from awsresp.export.tables import write_csv
 from awsresp.export.terminal import printable, printable_rows
+from awsresp.merge import OrgReport, load_report, org_terminal_view, write_org_files
 from awsresp.model import ScanResult
+from awsresp.org import (
+    DEFAULT_ROLE_ARN_TEMPLATE,
+    DEFAULT_ROLE_NAME,
+    RolePlan,
+    Selection,
+    scan_organization,
+)
 from awsresp.owner_view import for_parties
 from awsresp.scan import Definitions, scan_account
 
@@ -293,6 +313,12 @@ def scan(
     excel: Annotated[
         bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
     ] = False,
+    ocsf: Annotated[
+        bool,
+        typer.Option(
+            "--ocsf", help="Also write findings.ocsf.json (OCSF Compliance Findings) into -o."
+        ),
+    ] = False,
     stats: Annotated[
         bool,
         typer.Option(
@@ -302,20 +328,129 @@ def scan(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    org: Annotated[
+        bool,
+        typer.Option(
+            "--org",
+            help="Scan every account of the AWS Organization (run from the management"
+            " account or a delegated administrator) through a role assumed in each.",
+            rich_help_panel="Organization",
+        ),
+    ] = False,
+    accounts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accounts",
+            metavar="ID,...",
+            help="Only these accounts (with --org; repeatable).",
+            rich_help_panel="Organization",
+        ),
+    ] = None,
+    ou: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ou",
+            metavar="OU-ID",
+            help="Only accounts in this organizational unit or the OUs below it (repeatable).",
+            rich_help_panel="Organization",
+        ),
+    ] = None,
+    exclude_accounts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-accounts",
+            metavar="ID,...",
+            help="Leave these accounts out (with --org; repeatable).",
+            rich_help_panel="Organization",
+        ),
+    ] = None,
+    role_name: Annotated[
+        str,
+        typer.Option(
+            help="The read-only role assumed in each account.", rich_help_panel="Organization"
+        ),
+    ] = DEFAULT_ROLE_NAME,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            help="ExternalId to pass when assuming the role.", rich_help_panel="Organization"
+        ),
+    ] = None,
+    role_arn_template: Annotated[
+        str,
+        typer.Option(
+            help="The role's ARN, from {account_id}, {account_name}, {role_name}, {partition}.",
+            rich_help_panel="Organization",
+        ),
+    ] = DEFAULT_ROLE_ARN_TEMPLATE,
+    max_accounts: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Accounts scanned at once; --max-workers still bounds the requests on the wire"
+            " for the whole run.",
+            rich_help_panel="Organization",
+        ),
+    ] = 4,
 ) -> None:
-    """Scan an account: collect, map to layers and owners, build the matrix and its gaps."""
+    """Scan an account (or, with --org, an organization): collect, map to layers and owners,
+    build the matrix and its gaps."""
     progress = _Progress(quiet)
+    org_options = {
+        "--accounts": accounts,
+        "--ou": ou,
+        "--exclude-accounts": exclude_accounts,
+        "--external-id": external_id,
+        "--role-name": role_name != DEFAULT_ROLE_NAME,
+        "--role-arn-template": role_arn_template != DEFAULT_ROLE_ARN_TEMPLATE,
+    }
     try:
+        if not org and any(org_options.values()):
+            given = ", ".join(k for k, v in org_options.items() if v)
+            raise AwsrespError(f"{given} only apply with --org")
+        if org and sandbox:
+            raise AwsrespError("--org cannot be combined with --sandbox (a single account)")
         # Everything the user gave is checked before the first network call.
         every_service = Definitions.load(mappings, owners, accept)
         definitions = every_service.select(service or [])
         views = select_frameworks(definitions.frameworks, framework or [])
         parties = _parties(definitions, owner or [])
+        if org and (parties or views):
+            # The organization report is merged from the accounts' partitions, which hold
+            # the party of every row but not per-party or per-framework summaries yet.
+            raise AwsrespError("--owner and --framework apply to one-account scans for now")
         limiter = _limiter(rate_limit or [], every_service)
         for name in region or []:
             validate_region(name)
         out_dir = expand_output_dir(output_dir)
         check_writable(out_dir)
+        if org:
+            selection = Selection.parse(accounts or [], ou or [], exclude_accounts or [])
+            role = RolePlan(role_name, external_id, role_arn_template).validate()
+            prepare_dir(out_dir)
+            with tempfile.TemporaryDirectory(prefix=".awsresp-org-", dir=out_dir) as staging:
+                run = scan_organization(
+                    make_session(profile),
+                    definitions,
+                    LocalStore(Path(staging)),
+                    endpoint_url=default_endpoint(endpoint_url),
+                    regions=region or [],
+                    all_regions=all_regions,
+                    selection=selection,
+                    role=role,
+                    max_accounts=max_accounts,
+                    max_workers=max_workers,
+                    make_limiter=lambda: RateLimiter(limiter.rate, overrides=limiter.overrides),
+                    progress=(lambda _msg: None) if quiet else _err,
+                )
+                report = load_report(LocalStore(Path(staging)), run.run.date, run.run.run)
+                written = write_org_files(report, out_dir, excel=excel)
+                written += write_reports(out_dir, ocsf=ocsf)
+            _finish_org(
+                report, written, out_dir, fmt, quiet, stats, fail_on_incomplete, fail_on_gaps
+            )
+            return
         with contextlib.ExitStack() as stack:
             if sandbox:
                 from awsresp.sandbox import SANDBOX_REGIONS, Sandbox
@@ -344,7 +479,7 @@ def scan(
                 result = scan_account(target, definitions, regions, all_regions, prog)
             if parties:
                 result = for_parties(result, parties, definitions.frameworks)
-            written = write_files(result, out_dir, excel=excel)
+            written = write_files(result, out_dir, excel=excel, ocsf=ocsf)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
@@ -367,6 +502,9 @@ def scan(
                 print(printable(framework_view(view, result.requirements)) + "\n")
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
+        report_html = next((p for p in written if p.name == "report.html"), None)
+        if report_html is not None:
+            _err(f"report: {report_html} (open it in a browser)")
     if stats:
         for line in _stats_lines(target):
             _err(line)
@@ -387,6 +525,98 @@ def _parties(definitions: Definitions, names: list[str]) -> list[str]:
             f"--owner: unknown party {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
         )
     return list(dict.fromkeys(names))
+
+
+def _finish_org(
+    report: OrgReport,
+    written: list[Path],
+    out: Path,
+    fmt: Format,
+    quiet: bool,
+    stats: bool,
+    fail_on_incomplete: bool,
+    fail_on_gaps: bool,
+) -> None:
+    """Prints an organization report and exits as a scan does (see EXIT_CODES_HELP)."""
+    # Nothing from the accounts reaches the terminal raw (export.terminal.printable).
+    if fmt == Format.JSON:
+        doc = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+        print(json.dumps(doc, indent=1, ensure_ascii=True))
+    elif fmt == Format.CSV:
+        with (out / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            write_csv(sys.stdout, list(reader.fieldnames or []), printable_rows(reader))
+    else:
+        print(printable(org_terminal_view(report)), end="")
+    if not quiet:
+        _err(f"wrote {', '.join(str(p) for p in written)}")
+        report_html = next((p for p in written if p.name == "report.html"), None)
+        if report_html is not None:
+            _err(f"report: {report_html} (open it in a browser)")
+    if stats:
+        calls = json.loads((out / "scan.json").read_text(encoding="utf-8"))["stats"]["api_calls"]
+        for key, n in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])):
+            _err(f"{n:6d}  {key}")
+        _err(f"{sum(calls.values()):6d}  total over {len(report.manifests)} account(s)")
+    if not report.complete:
+        incomplete = sum(1 for m in report.manifests if not m["complete"]) + len(report.missing)
+        _err(
+            f"incomplete organization scan: {incomplete} account(s) incomplete,"
+            f" {report.issue_count} read(s) failed (see issues.csv);"
+            " affected findings are 'unknown'"
+        )
+        if fail_on_incomplete:
+            raise typer.Exit(ExitCode.INCOMPLETE)
+    if fail_on_gaps and any(g.get("kind", "gap") == "gap" for g in report.gaps):
+        raise typer.Exit(ExitCode.GAPS)
+
+
+MERGE_HELP = (
+    "Exit codes: as for scan: 0 merged; 1 gaps and --fail-on-gaps; 2 nothing to merge or"
+    " bad input; 3 some account incomplete and --fail-on-incomplete."
+)
+
+
+@app.command(epilog=MERGE_HELP)
+def merge(
+    source: Annotated[
+        str,
+        typer.Argument(help="Where the runs' partitions are: s3://BUCKET/PREFIX or a folder."),
+    ],
+    date: Annotated[
+        str | None, typer.Option(help="The day to merge (YYYY-MM-DD, UTC; default today).")
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where the merged files are written.")
+    ] = Path("awsresp-out"),
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="What to print on stdout.")
+    ] = Format.TABLE,
+    fail_on_gaps: Annotated[bool, typer.Option("--fail-on-gaps")] = False,
+    fail_on_incomplete: Annotated[bool, typer.Option("--fail-on-incomplete")] = False,
+    excel: Annotated[bool, typer.Option("--excel")] = False,
+    profile: Annotated[str | None, typer.Option(help="AWS profile for s3:// sources.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Assemble one organization report from the per-account runs of a day (the latest
+    finished run of each account; runs without a manifest are left out)."""
+    from awsresp.export.partitions import check_date, parse_store
+
+    try:
+        day = check_date(date or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"))
+        client = make_session(profile).client("s3") if source.startswith("s3://") else None
+        store = parse_store(source, client)
+        report = load_report(store, day)
+        out = expand_output_dir(output_dir)
+        written = write_org_files(report, out, excel=excel)
+        written += write_reports(out)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    except (ClientError, BotoCoreError) as exc:
+        _err(f"error: cannot read {source}: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    _finish_org(report, written, out, fmt, quiet, False, fail_on_incomplete, fail_on_gaps)
 
 
 def expand_output_dir(pattern: Path, now: dt.datetime | None = None) -> Path:
@@ -433,6 +663,56 @@ def diff(
         raise typer.Exit(ExitCode.REGRESSED)
 
 
+REPORT_HELP = (
+    "Exit codes: 0 written; 2 the scan.json could not be read (missing, not JSON, another"
+    " schema version or shape) or the output could not be written."
+)
+
+
+@app.command(epilog=REPORT_HELP)
+def report(
+    scan_json: Annotated[
+        Path,
+        typer.Argument(
+            help="A saved scan.json (a scan's, an --org scan's or a merge's) or the"
+            " output folder holding one.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default: report.html, report.xlsx or findings.ocsf.json in"
+            " the current folder; - for stdout, html and ocsf only).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.HTML,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Say nothing on stderr.")] = False,
+) -> None:
+    """Render a report from a saved scan: an HTML heat map, an XLSX workbook or OCSF JSON."""
+    from awsresp.scanfile import read_scan
+
+    target = output or Path(REPORT_NAMES[fmt])
+    to_stdout = str(target) == "-"
+    try:
+        if to_stdout and fmt not in TEXT_FORMATS:
+            raise AwsrespError(f"--format {fmt.value} is binary: name a file with -o")
+        scan = read_scan(scan_json)
+        body = render_report(scan, fmt)
+        if to_stdout:
+            sys.stdout.write(body.decode("utf-8"))
+        else:
+            write_bytes(target, body)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    if not quiet and not to_stdout:
+        _err(f"wrote {target}")
+
+
 @app.command()
 def controls(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
@@ -443,6 +723,8 @@ def controls(
     from awsresp.export.tables import controls_rows, write_csv
 
     try:
+        if fmt == Format.OCSF:
+            raise AwsrespError("--format ocsf is for scans' findings; controls: table, csv, json")
         definitions = Definitions.load(mappings)
     except AwsrespError as exc:
         _err(f"error: {exc}")
@@ -469,10 +751,36 @@ def policy(
         list[str] | None,
         typer.Option("--service", "-s", help="Only this service's reads; repeat for several."),
     ] = None,
+    member: Annotated[
+        bool,
+        typer.Option(
+            "--member",
+            help="The permissions policy of the role each member account gives `scan --org`"
+            " (deploy/org-member-role.yaml creates it).",
+        ),
+    ] = False,
+    org_scanner: Annotated[
+        bool,
+        typer.Option(
+            "--org-scanner",
+            help="The policy of the principal that runs `scan --org`: list the organization"
+            " and assume the member role.",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str, typer.Option(help="The member role's name (with --org-scanner).")
+    ] = DEFAULT_ROLE_NAME,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for exactly the reads awsresp makes."""
-    from awsresp.collect.policy import policy_document
+    from awsresp.collect.policy import org_scanner_policy, policy_document
     from awsresp.collect.specs import load_specs
+
+    if org_scanner:
+        if member or service:
+            _err("error: --org-scanner takes no --member or --service")
+            raise typer.Exit(ExitCode.USAGE)
+        print(json.dumps(org_scanner_policy(role_name), indent=2))
+        return
 
     try:
         specs = load_specs()

@@ -1,7 +1,10 @@
-"""The AWS Lambda entry point: scan one account within the time budget, write the outputs to S3."""
+"""The AWS Lambda entry point: scan one account within the time budget and write the outputs
+to S3; for an organization, list its accounts (the Step Functions map's items) or scan one of
+them into the day's partitions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -12,12 +15,23 @@ from typing import Any, Protocol
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from awsresp.collect.session import DEFAULT_REGION, Target, default_endpoint
+from awsresp.collect.session import DEFAULT_REGION, Target, default_endpoint, whoami
 from awsresp.errors import AwsrespError
 from awsresp.evaluate.userfile import read
 from awsresp.export.files import output_files
+from awsresp.export.partitions import RunId, S3Store, write_listing, write_run
 from awsresp.export.scanjson import summary_counts
-from awsresp.model import ScanResult
+from awsresp.model import AccountInfo, ScanResult
+from awsresp.org import (
+    DEFAULT_ROLE_ARN_TEMPLATE,
+    DEFAULT_ROLE_NAME,
+    OrgAccount,
+    OrgScanner,
+    RolePlan,
+    Selection,
+    list_organization,
+    listing_document,
+)
 from awsresp.scan import Definitions, scan_account
 
 # Collection stops this long before Lambda's own timeout, so the outputs are still written.
@@ -174,6 +188,136 @@ def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> d
     return summary
 
 
+def _run_id(event: dict[str, Any]) -> RunId:
+    """The organization run an invocation belongs to: the Step Functions execution's start
+    time and id, so every account of one execution shares a day and a run id, and a
+    retried invocation writes the same keys again."""
+    started = event.get("started")
+    when = dt.datetime.fromisoformat(str(started).replace("Z", "+00:00")) if started else None
+    return RunId.new(when, str(event.get("execution") or "") or None)
+
+
+def _role(env: dict[str, str]) -> RolePlan:
+    return RolePlan(
+        env.get("AWSRESP_ROLE_NAME") or DEFAULT_ROLE_NAME,
+        env.get("AWSRESP_EXTERNAL_ID") or None,
+        env.get("AWSRESP_ROLE_ARN_TEMPLATE") or DEFAULT_ROLE_ARN_TEMPLATE,
+    ).validate()
+
+
+def _store(settings: Settings) -> S3Store:
+    return S3Store(boto3.client("s3"), settings.bucket, settings.prefix, settings.kms_key_id)
+
+
+def list_accounts(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """The first state of the organization schedule: the accounts to scan, written to
+    accounts/date=.../run=.../accounts.json for the map to read (a map item each)."""
+    settings = Settings.from_event(event, env)
+    session = boto3.Session()
+    if env.get("AWSRESP_ORG_ROLE_ARN"):  # listing from the management account
+        from awsresp.collect.session import assume_role_session
+
+        session = assume_role_session(
+            session, session.client("sts"), env["AWSRESP_ORG_ROLE_ARN"], _role(env).external_id
+        )
+    target = Target(session, endpoint_url=default_endpoint(None))
+    organization = list_organization(target, whoami(target).partition)
+    selection = Selection.parse(
+        _split(env.get("AWSRESP_ACCOUNTS", "")),
+        _split(env.get("AWSRESP_OUS", "")),
+        _split(env.get("AWSRESP_EXCLUDE_ACCOUNTS", "")),
+    )
+    chosen, skipped = selection.choose(organization)
+    listing = listing_document(organization, chosen, skipped)
+    run_id = _run_id(event)
+    key = write_listing(_store(settings), run_id, listing)
+    print(json.dumps({"awsresp": {"listed": len(chosen), "skipped": len(skipped), "key": key}}))
+    return {
+        "bucket": settings.bucket,
+        "key": _store(settings).prefix + key,
+        "accounts": len(chosen),
+        "skipped": [a["account_id"] for a in listing["skipped"]],
+        "date": run_id.date,
+        "run": run_id.run,
+    }
+
+
+def scan_member(
+    event: dict[str, Any], context: LambdaContext, env: dict[str, str]
+) -> dict[str, Any]:
+    """One map item: scans the account through the member role and writes the day's
+    partitions, the manifest last. A role that is missing or denied is the account's
+    issue rows (the run succeeds); an error while scanning or writing removes what was
+    written and fails the invocation, for Step Functions to retry."""
+    settings = Settings.from_event(event, env)
+    item = event["account"]
+    account = OrgAccount(
+        AccountInfo(
+            id=str(item["account_id"]),
+            name=str(item.get("account_name", "")),
+            ou_path=str(item.get("ou_path", "")),
+            tags=dict(item.get("tags") or {}),
+        ),
+        str(item.get("state") or "ACTIVE"),
+    )
+    remaining = context.get_remaining_time_in_millis() / 1000.0
+    deadline = time.monotonic() + remaining - settings.margin_seconds
+    definitions = Definitions.load().select(settings.services)
+    endpoint = default_endpoint(None)
+    management = Target(boto3.Session(), endpoint_url=endpoint)
+    identity = whoami(management)
+
+    def make_target(session: Any) -> Target:
+        return Target(session, endpoint_url=endpoint)
+
+    def scan_one(target: Target, member: OrgAccount) -> ScanResult:
+        return scan_account(
+            target,
+            definitions,
+            settings.regions,
+            deadline=deadline,
+            account_info=member.info,
+            expect_account=member.id,
+        )
+
+    scanner = OrgScanner(
+        management,
+        identity.account,
+        identity.partition,
+        _role(env),
+        make_target,
+        scan_one,
+        settings.regions,
+    )
+    result, failed = scanner.scan(account)
+    run_id = _run_id(event)
+    services = [s.service for s in definitions.specs]
+    keys = write_run(result, _store(settings), run_id, failed, services)
+    summary = {
+        "account": account.id,
+        "state": "failed" if failed else "scanned",
+        "complete": result.complete,
+        "gaps": len(result.gaps),
+        "issues": len(result.inventory.issues),
+        "date": run_id.date,
+        "run": run_id.run,
+        "manifest": keys[-1],
+    }
+    print(json.dumps({"awsresp": summary}, separators=(",", ":")))
+    return summary
+
+
 def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
-    """Lambda entry point; configuration errors raise, so the run counts as failed."""
-    return run(event or {}, context, dict(os.environ))
+    """Lambda entry point; configuration errors raise, so the run counts as failed.
+
+    The event picks the work: {"action": "list-accounts", ...} lists the organization;
+    {"account": {...}, ...} scans one member account into partitions; anything else
+    scans the function's own account (or `role_arn`'s) as the single-account schedule.
+    """
+    event = event or {}
+    env = dict(os.environ)
+    if event.get("action") == "list-accounts":
+        return list_accounts(event, env)
+    if isinstance(event.get("account"), dict):
+        return scan_member(event, context, env)
+    return run(event, context, env)

@@ -167,6 +167,19 @@ class CollectionIssue:
     resource_type: str = ""
     # The IAM action a policy must allow for this read (e.g. s3:GetBucketAcl).
     iam_action: str = ""
+    # The account the read was made in (an organization scan has many).
+    account: str = ""
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account as its organization names it: the name (never the e-mail address), the
+    path of organizational units from the root (e.g. Root/Prod/Web) and the account's tags."""
+
+    id: str
+    name: str = ""
+    ou_path: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -360,6 +373,8 @@ class ScanResult:
     parties: tuple[Party, ...] = ()
     requirements: tuple[RequirementResult, ...] = ()
     warnings: tuple[str, ...] = ()
+    # The account's name and organizational unit, when an organization scan listed it.
+    account_info: AccountInfo | None = None
 
     @property
     def gaps(self) -> list[Gap]:

@@ -19,7 +19,7 @@ from awsresp.evaluate.accountable import Accountability
 from awsresp.evaluate.catalog import Catalog, load_catalog
 from awsresp.evaluate.owners import NO_OWNERS, AccountFacts, Owners, load_owners
 from awsresp.evaluate.userfile import read
-from awsresp.model import Finding, Inventory, Resource, ScanResult
+from awsresp.model import AccountInfo, Finding, Inventory, Resource, ScanResult
 
 
 @dataclass(frozen=True)
@@ -117,15 +117,28 @@ def scan_account(
     all_regions: bool = False,
     progress: ProgressCallback | None = None,
     deadline: float | None = None,
+    account_info: AccountInfo | None = None,
+    expect_account: str | None = None,
 ) -> ScanResult:
+    """Collects, maps and summarizes one account. `account_info`: the account's name and
+    organizational unit, when an organization scan listed it; `expect_account`: the
+    account the credentials must act in (a role ARN template may point elsewhere)."""
     identity = whoami(target)
+    if expect_account and identity.account != expect_account:
+        from awsresp.errors import AwsrespError
+
+        raise AwsrespError(
+            f"the credentials act in account {identity.account}, not {expect_account}"
+        )
     region_list = resolve_regions(target, list(regions), all_regions)
     # The instant every control is judged at (key ages, certificate expiry): the scan's
     # start, so findings do not depend on when in the scan a resource was read.
     now = dt.datetime.now(dt.UTC)
     catalog = definitions.catalog
     by_type = mapping.controls_by_type(catalog)
-    accountable = definitions.accountability(now)
+    # OU rules of the owners file need the account's OU, which an organization scan knows.
+    known = {identity.account: account_info} if account_info else None
+    accountable = definitions.accountability(now, known)
 
     def evaluate_type(resources: list[Resource]) -> list[Finding]:
         return list(mapping.findings_for(resources, catalog, now, by_type, accountable))
@@ -141,7 +154,10 @@ def scan_account(
         after_type=evaluate_type,
     )
     inventory = collector.run()
+    # Every issue names its account, so an organization's issues can be told apart.
+    issues = tuple(dataclasses.replace(i, account=inventory.account) for i in inventory.issues)
+    inventory = dataclasses.replace(inventory, issues=issues)
     found = [f for per_type in collector.after_type_results for f in per_type]
     result = evaluate(inventory, definitions, now, found, accountable)
     stats = {f"{svc}:{op}": n for (svc, op), n in sorted(target.stats.calls.items())}
-    return dataclasses.replace(result, stats=stats)
+    return dataclasses.replace(result, stats=stats, account_info=account_info)

@@ -45,3 +45,35 @@ def policy_document(specs: Sequence[ServiceSpec]) -> dict[str, Any]:
             for prefix, acts in sorted(grouped.items())
         ],
     }
+
+
+# What `scan --org` calls in the management (or delegated administrator) account.
+ORG_LISTING_ACTIONS = (
+    "organizations:DescribeOrganization",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListRoots",
+    "organizations:ListTagsForResource",
+)
+
+
+def org_scanner_policy(role_name: str) -> dict[str, Any]:
+    """The principal running `scan --org`: list the organization, assume the member role
+    (by name, in any account), and read its own account (scanned with its own rights)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListOrganization",
+                "Effect": "Allow",
+                "Action": list(ORG_LISTING_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "AssumeMemberRole",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": f"arn:*:iam::*:role/{role_name}",
+            },
+        ],
+    }

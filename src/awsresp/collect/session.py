@@ -9,13 +9,21 @@ import re
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.loaders
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    CredentialProvider,
+    CredentialResolver,
+    RefreshableCredentials,
+)
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -30,6 +38,7 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 from botocore.parsers import ResponseParserError
+from botocore.utils import parse_timestamp
 
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
@@ -96,14 +105,20 @@ class Target:
     # The built-in sandbox (moto): operations it does not implement are "not available".
     sandbox: bool = False
     stats: CallStats = field(default_factory=CallStats)
+    # Rate caps per (service, region): AWS throttles each account on its own, so each
+    # account of an organization scan has a limiter of its own.
     limiter: RateLimiter = field(default_factory=RateLimiter)
-    # At most max_workers requests on the wire at once, across all of this target's clients.
+    # The bound on requests on the wire to share with other targets (an organization scan
+    # keeps one for the whole run); None: max_workers for this target alone.
+    shared_in_flight: InitVar[InFlight | None] = None
+    # At most max_workers requests on the wire at once, across all of this target's clients
+    # (or the shared bound's limit, across every target sharing it).
     in_flight: InFlight = field(init=False)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        self.in_flight = InFlight(self.max_workers)
+    def __post_init__(self, shared_in_flight: InFlight | None) -> None:
+        self.in_flight = shared_in_flight or InFlight(self.max_workers)
 
     def client(self, service: str, region: str) -> Any:
         """One client per (service, region), built once and shared across threads."""
@@ -173,6 +188,83 @@ def pin_endpoint_host(client: Any, endpoint_url: str) -> None:
 
 def _start_timer(context: Any, **_: Any) -> None:
     context["awsresp_started"] = time.monotonic()
+
+
+# What a scan calls its sessions in the member accounts' CloudTrail (RoleSessionName).
+ROLE_SESSION_NAME = "awsresp-scan"
+# One loader for every assumed-role session of the process: it caches the service models
+# it has read, so a hundred accounts' clients parse each model file once, not a hundred times.
+_LOADER = botocore.loaders.create_loader()
+
+
+class _Credentials(CredentialProvider):  # type: ignore[misc]  # botocore is untyped
+    """Hands a session the credentials it was given, through botocore's provider chain."""
+
+    METHOD = "assume-role"
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Any:
+        return self._credentials
+
+
+class _NoCache:
+    """The assume-role fetcher's cache, holding nothing: the refreshable credentials keep
+    the current set and decide when to fetch the next one."""
+
+    def __contains__(self, _key: object) -> bool:
+        return False
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __setitem__(self, _key: str, _value: Any) -> None:
+        pass
+
+
+def assume_role_session(
+    source: Any,
+    sts_client: Any,
+    role_arn: str,
+    external_id: str | None = None,
+    region: str | None = None,
+    clock: Callable[[], Any] | None = None,
+) -> Any:
+    """A boto3 session acting as `role_arn`, whose credentials refresh themselves.
+
+    The role is assumed here, through `sts_client` (the caller's, so the call is counted
+    and rate-capped): a missing or denied role raises its ClientError now, not inside the
+    scan's first read. It is assumed again before the credentials expire (botocore
+    refreshes them 15 minutes ahead, in the thread that needs them), so a scan longer
+    than the role's session never fails on expired credentials. Every such session shares
+    one loader, so the service models are read from disk once per process.
+    """
+    extra: dict[str, str] = {"RoleSessionName": ROLE_SESSION_NAME}
+    if external_id:
+        extra["ExternalId"] = external_id
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=lambda *_args, **_kwargs: sts_client,
+        source_credentials=source.get_credentials(),
+        role_arn=role_arn,
+        extra_args=extra,
+        cache=_NoCache(),
+    )
+    first = fetcher.fetch_credentials()
+    credentials = RefreshableCredentials(
+        access_key=first["access_key"],
+        secret_key=first["secret_key"],
+        token=first["token"],
+        expiry_time=parse_timestamp(first["expiry_time"]),
+        refresh_using=fetcher.fetch_credentials,
+        method="assume-role",
+        **({"time_fetcher": clock} if clock else {}),
+    )
+    core = botocore.session.Session()
+    core.register_component("data_loader", _LOADER)
+    core.register_component("credential_provider", CredentialResolver([_Credentials(credentials)]))
+    return boto3.Session(botocore_session=core, region_name=region or source.region_name)
 
 
 def make_session(profile: str | None = None, region: str | None = None) -> Any:

@@ -27,10 +27,12 @@ THROTTLE_CODES = frozenset(
     }
 )
 
-# Calls per second per service, in each region (see Lane).
-# Most AWS read APIs are throttled per account and region with token buckets refilled at
-# a few dozen calls per second (IAM's are not published); 20 per second keeps a scan to a
-# fraction of that and leaves the rest to the account's production callers.
+# Calls per second per service, in each region (see Lane), in each account (an
+# organization scan gives every account a RateLimiter of its own).
+# Where AWS documents a service's per-API quotas the cap follows them (below); elsewhere
+# (IAM, STS, Organizations and most others publish none) 20 per second is a conservative
+# guess: AWS read APIs are throttled per account and region with token buckets refilled at
+# a few dozen calls per second, and 20 leaves the rest to the account's production callers.
 DEFAULT_RATE = 20.0
 SERVICE_RATES = {
     # EC2 refills each non-mutating API's bucket at 20 tokens per second (the documented
@@ -45,6 +47,13 @@ SERVICE_RATES = {
     # a few per cent of one prefix's rate, while 20 would make an account with 1,000
     # buckets take over eight minutes however fast the network is.
     "s3": 200.0,
+    # KMS publishes a quota for each API, per account and region ("Request quotas for each
+    # AWS KMS API operation", AWS KMS Developer Guide, docs.aws.amazon.com/kms/latest/
+    # developerguide/requests-per-second.html): DescribeKey 2,000/s, GetKeyPolicy and
+    # GetKeyRotationStatus 1,000/s, ListKeys and ListAliases 500/s. The cap is one bucket
+    # for all of KMS in a region, so 250/s keeps even a scan spent on one API at half of
+    # the smallest of those quotas (the rest stays with the account's own callers).
+    "kms": 250.0,
 }
 
 

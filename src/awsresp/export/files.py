@@ -15,6 +15,8 @@ from typing import Any, TextIO
 from awsresp.errors import OutputError
 from awsresp.export.frameworks import FRAMEWORK_COLUMNS, framework_rows
 from awsresp.export.owners import OWNER_COLUMNS, owner_rows
+from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
+from awsresp.export.report import ReportFormat, render_report, scan_file
 from awsresp.export.scanjson import iter_scan_json, scan_document
 from awsresp.export.tables import (
     FINDING_COLUMNS,
@@ -70,16 +72,28 @@ def prepare_dir(directory: Path) -> Path:
     return directory
 
 
-def _tables(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+def table_rows(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+    """(file name, columns, rows) of each table a scan writes."""
+    info = result.account_info
     return (
         (
             "findings.csv",
             FINDING_COLUMNS,
-            (finding_row(f, result.scanned_at) for f in result.findings),
+            (finding_row(f, result.scanned_at, info) for f in result.findings),
         ),
-        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c) for c in result.cells)),
-        ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked)),
-        ("issues.csv", ISSUE_COLUMNS, (issue_row(i) for i in result.inventory.issues)),
+        ("matrix.csv", MATRIX_COLUMNS, (cell_row(c, info) for c in result.cells)),
+        ("gaps.csv", GAP_COLUMNS, gap_rows(result.ranked, info)),
+        ("issues.csv", ISSUE_COLUMNS, (issue_row(i, info) for i in result.inventory.issues)),
+    )
+
+
+def summary_rows(
+    result: ScanResult,
+) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+    """(file name, columns, rows) of the scan's summaries: owners.csv (per accountable party)
+    and frameworks.csv (per framework requirement). Not partition tables: an organization's
+    are a view over the accounts' findings, not a union of rows."""
+    return (
         ("owners.csv", OWNER_COLUMNS, owner_rows(result)),
         ("frameworks.csv", FRAMEWORK_COLUMNS, framework_rows(result.requirements)),
     )
@@ -89,7 +103,7 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
     """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv,
     frameworks.csv and scan.json (for uploads, e.g. the Lambda handler's to S3)."""
     files = []
-    for name, columns, rows in _tables(result):
+    for name, columns, rows in (*table_rows(result), *summary_rows(result)):
         buf = io.StringIO()
         write_csv(buf, columns, rows)
         files.append((name, buf.getvalue()))
@@ -98,22 +112,71 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
     return files
 
 
-def write_files(result: ScanResult, directory: Path, excel: bool = False) -> list[Path]:
-    """findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv, frameworks.csv and
-    scan.json, written atomically as a set: every file is streamed to a temporary file first
-    and all are renamed at the end, so a failure while writing (a full disk) leaves all the
-    previous files."""
+@contextlib.contextmanager
+def atomic_bytes(path: Path) -> Iterator[io.BufferedWriter]:
+    """atomic_text for bytes (a workbook)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {path.parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """One file, written atomically; an unwritable place is an OutputError."""
+    try:
+        with atomic_bytes(path) as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def write_reports(directory: Path, ocsf: bool = False) -> list[Path]:
+    """report.html (and findings.ocsf.json) from the scan.json already in `directory`: for
+    the organization's merged scan, whose scan.json is assembled from the accounts' runs."""
+    from awsresp.scanfile import read_scan
+
+    scan = read_scan(directory / "scan.json")
+    written = []
+    for fmt in [ReportFormat.HTML] + ([ReportFormat.OCSF] if ocsf else []):
+        path = directory / REPORT_NAMES[fmt]
+        write_bytes(path, render_report(scan, fmt))
+        written.append(path)
+    return written
+
+
+def write_files(
+    result: ScanResult, directory: Path, excel: bool = False, ocsf: bool = False
+) -> list[Path]:
+    """findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv, frameworks.csv, scan.json
+    and report.html (and findings.ocsf.json with `ocsf`), written atomically as a set: every
+    file is streamed to a temporary file first and all are renamed at the end, so a failure
+    while writing (a full disk) leaves all the previous files."""
     prepare_dir(directory)
     written = []
     try:
         with contextlib.ExitStack() as renames:
-            for name, columns, rows in _tables(result):
+            for name, columns, rows in (*table_rows(result), *summary_rows(result)):
                 fh = renames.enter_context(atomic_text(directory / name, bom=excel))
                 write_csv(fh, columns, rows)
                 written.append(directory / name)
             fh = renames.enter_context(atomic_text(directory / "scan.json"))
             fh.writelines(iter_scan_json(result))
             written.append(directory / "scan.json")
+            scan = scan_file(result)
+            reports = [ReportFormat.HTML] + ([ReportFormat.OCSF] if ocsf else [])
+            for fmt in reports:
+                path = directory / REPORT_NAMES[fmt]
+                out = renames.enter_context(atomic_bytes(path))
+                out.write(render_report(scan, fmt))
+                written.append(path)
     except OSError as exc:
         raise OutputError(
             f"cannot write the outputs into {directory}: {exc.strerror or exc};"

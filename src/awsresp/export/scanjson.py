@@ -43,11 +43,14 @@ _STREAMED = ("issues", "findings", "matrix", "gaps", "frameworks", "resources")
 def _document_parts(result: ScanResult) -> dict[str, Any]:
     """scan.json's fields in order; the long lists are lazy iterables."""
     inv = result.inventory
+    info = result.account_info
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "awsresp", "version": __version__},
         "scanned_at": result.scanned_at,
         "account": inv.account,
+        "account_name": info.name if info else "",
+        "ou_path": info.ou_path if info else "",
         "partition": inv.partition,
         "regions": list(inv.regions),
         "scope": {"services": list(inv.services), "regions": list(inv.regions)},
@@ -55,10 +58,10 @@ def _document_parts(result: ScanResult) -> dict[str, Any]:
         "started_at": inv.started_at,
         "finished_at": inv.finished_at,
         "summary": summary_counts(result),
-        "issues": (issue_row(i) for i in inv.issues),
-        "findings": (finding_row(f, result.scanned_at) for f in result.findings),
-        "matrix": (cell_row(c) for c in result.cells),
-        "gaps": gap_rows(result.ranked),
+        "issues": (issue_row(i, info) for i in inv.issues),
+        "findings": (finding_row(f, result.scanned_at, info) for f in result.findings),
+        "matrix": (cell_row(c, info) for c in result.cells),
+        "gaps": gap_rows(result.ranked, info),
         "owners": list(owner_rows(result)),
         "frameworks": framework_rows(result.requirements),
         "warnings": list(result.warnings),

@@ -9,10 +9,14 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from awsresp.model import Cell, CollectionIssue, Finding, Gap
+from awsresp.model import AccountInfo, Cell, CollectionIssue, Finding, Gap
+
+# Every row of findings, matrix, gaps and issues says whose it is: the account id, and the
+# account's name and organizational unit path when an organization scan listed them.
+ACCOUNT_COLUMNS = ["account_id", "account_name", "ou_path"]
 
 FINDING_COLUMNS = [
-    "account_id",
+    *ACCOUNT_COLUMNS,
     "region",
     "service",
     "resource_type",
@@ -38,7 +42,7 @@ FINDING_COLUMNS = [
     "finding_id",
 ]
 MATRIX_COLUMNS = [
-    "account_id",
+    *ACCOUNT_COLUMNS,
     "layer",
     "service",
     "service_class",
@@ -58,6 +62,7 @@ MATRIX_COLUMNS = [
 ]
 GAP_COLUMNS = ["rank", "kind", *MATRIX_COLUMNS, "affects"]
 ISSUE_COLUMNS = [
+    *ACCOUNT_COLUMNS,
     "service",
     "region",
     "operation",
@@ -92,11 +97,21 @@ def finding_id(account: str, control_id: str, arn: str, rtype: str, rid: str, re
     return hashlib.sha256(f"{account}|{control_id}|{where}".encode()).hexdigest()[:16]
 
 
-def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
+def account_fields(account_id: str, info: AccountInfo | None) -> dict[str, str]:
+    """The account columns of a row: the name and OU path only for the account `info` names."""
+    named = info is not None and info.id == account_id
+    return {
+        "account_id": account_id,
+        "account_name": info.name if named and info else "",
+        "ou_path": info.ou_path if named and info else "",
+    }
+
+
+def finding_row(f: Finding, scanned_at: str, info: AccountInfo | None = None) -> dict[str, Any]:
     r = f.resource
     a = f.acceptance
     return {
-        "account_id": r.account,
+        **account_fields(r.account, info),
         "region": r.region,
         "service": r.service,
         "resource_type": r.type,
@@ -124,9 +139,9 @@ def finding_row(f: Finding, scanned_at: str) -> dict[str, Any]:
     }
 
 
-def cell_row(c: Cell) -> dict[str, Any]:
+def cell_row(c: Cell, info: AccountInfo | None = None) -> dict[str, Any]:
     return {
-        "account_id": c.account,
+        **account_fields(c.account, info),
         "layer": c.layer.value,
         "service": c.service,
         "service_class": c.service_class.value,
@@ -146,18 +161,19 @@ def cell_row(c: Cell) -> dict[str, Any]:
     }
 
 
-def gap_rows(gaps: Iterable[Gap]) -> Iterator[dict[str, Any]]:
+def gap_rows(gaps: Iterable[Gap], info: AccountInfo | None = None) -> Iterator[dict[str, Any]]:
     """gaps.csv: ranked gaps then exposures, with the services a baseline gap shows on."""
     for rank, g in enumerate(gaps, start=1):
         yield (
             {"rank": rank, "kind": g.kind.value}
-            | cell_row(g.cell)
+            | cell_row(g.cell, info)
             | {"affects": " ".join(g.affects)}
         )
 
 
-def issue_row(i: CollectionIssue) -> dict[str, Any]:
+def issue_row(i: CollectionIssue, info: AccountInfo | None = None) -> dict[str, Any]:
     return {
+        **account_fields(i.account, info),
         "service": i.service,
         "region": i.region,
         "operation": i.operation,

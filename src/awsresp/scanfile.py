@@ -1,0 +1,247 @@
+"""Reads a saved scan.json (schema version 2) into typed, validated objects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from awsresp.errors import AwsrespError
+from awsresp.model import (
+    CellStatus,
+    FindingStatus,
+    GapKind,
+    IssueKind,
+    Layer,
+    ServiceClass,
+    Severity,
+)
+
+# The one version this reader takes: the gap rule v2 (export/scanjson.py writes it).
+READS_VERSION = 2
+
+
+class ScanFileError(AwsrespError):
+    """A scan.json that cannot be read: missing, not JSON, of another version or shape."""
+
+
+class _Row(BaseModel):
+    # Frozen like the rest of the model; keys this reader does not know (a later minor
+    # addition, another tool's annotations) are ignored rather than refused.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class _AccountRow(_Row):
+    account_id: str
+    # Written by organization scans; empty for one account.
+    account_name: str = ""
+    ou_path: str = ""
+
+
+class FindingRow(_AccountRow):
+    region: str
+    service: str
+    resource_type: str
+    resource_id: str
+    resource_arn: str
+    resource_name: str
+    service_class: ServiceClass
+    layer: Layer
+    owner: str
+    control_id: str
+    control_title: str
+    status: FindingStatus
+    severity: Severity
+    safeguard: bool
+    evidence: str
+    references: str
+    remediation: str
+    scanned_at: str
+    finding_id: str
+
+    @field_validator("safeguard", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        # findings.csv and scan.json spell it "true" / "false".
+        if value in ("true", "false"):
+            return value == "true"
+        return value
+
+
+class CellRow(_AccountRow):
+    layer: Layer
+    service: str
+    service_class: ServiceClass
+    owner: str
+    status: CellStatus
+    resources: int = Field(ge=0)
+    controlled: int = Field(ge=0)
+    exposed: int = Field(ge=0)
+    weak: int = Field(ge=0)
+    unreadable: int = Field(ge=0)
+    coverage: int = Field(ge=0, le=100)
+    worst: Severity | Literal[""]
+    reason: str
+    evidence: str
+
+    @property
+    def row_key(self) -> tuple[str, str, str]:
+        """The matrix row the cell sits on: account, service, service class."""
+        return (self.account_id, self.service, self.service_class.value)
+
+
+class GapRow(CellRow):
+    rank: int
+    kind: GapKind
+    affects: str = ""
+
+
+class IssueRow(_Row):
+    account_id: str = ""
+    account_name: str = ""
+    service: str
+    region: str
+    operation: str
+    iam_action: str = ""
+    error_code: str
+    kind: IssueKind
+    resource_type: str = ""
+    message: str = ""
+
+
+class ResourceRow(_Row):
+    type: str
+    id: str
+    arn: str
+    name: str
+    account: str
+    region: str
+    service_class: str
+    tags: dict[str, str] = {}
+    account_fact: bool = False
+    unlisted: bool = False
+    unreadable: list[str] = []
+    config: dict[str, Any] = {}
+
+
+class Undetermined(_Row):
+    account_id: str
+    service: str
+
+
+class Tool(_Row):
+    name: str
+    version: str
+
+
+class Scope(_Row):
+    services: list[str] = []
+    regions: list[str] = []
+
+
+class OrgAccount(_Row):
+    account_id: str
+    account_name: str = ""
+    ou_path: str = ""
+    state: str = ""
+    complete: bool = True
+
+
+class Organization(_Row):
+    id: str = ""
+    management_account: str = ""
+    accounts: list[OrgAccount] = []
+
+
+class ScanFile(_Row):
+    """One scan.json: one account's scan, or an organization's merged scans."""
+
+    schema_version: Literal[2]
+    tool: Tool
+    scanned_at: str
+    account: str
+    account_name: str = ""
+    ou_path: str = ""
+    partition: str
+    regions: list[str]
+    scope: Scope = Scope()
+    complete: bool
+    started_at: str = ""
+    finished_at: str = ""
+    summary: dict[str, Any] = {}
+    issues: list[IssueRow]
+    findings: list[FindingRow]
+    matrix: list[CellRow]
+    gaps: list[GapRow]
+    undetermined: list[Undetermined] = []
+    resources: list[ResourceRow] = []
+    organization: Organization | None = None
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every account the scan holds, in matrix order (then any only named elsewhere)."""
+        seen: dict[str, None] = {}
+        if self.account:
+            seen[self.account] = None
+        for c in self.matrix:
+            seen.setdefault(c.account_id, None)
+        if self.organization:
+            for a in self.organization.accounts:
+                seen.setdefault(a.account_id, None)
+        return list(seen)
+
+    def account_names(self) -> dict[str, str]:
+        """Account id -> name, where the scan knows one (an organization's)."""
+        names: dict[str, str] = {}
+        if self.account and self.account_name:
+            names[self.account] = self.account_name
+        if self.organization:
+            names |= {a.account_id: a.account_name for a in self.organization.accounts}
+        for row in self.matrix:
+            if row.account_name:
+                names.setdefault(row.account_id, row.account_name)
+        return {k: v for k, v in names.items() if v}
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top)"
+
+
+def parse_scan(doc: Any, source: str = "scan.json") -> ScanFile:
+    """A scan.json value as a ScanFile; ScanFileError names the first problem in one line."""
+    if not isinstance(doc, dict) or "schema_version" not in doc:
+        raise ScanFileError(f"{source} is not an awsresp scan.json (no schema_version)")
+    version = doc["schema_version"]
+    if version != READS_VERSION or isinstance(version, bool):
+        newer = isinstance(version, int) and version > READS_VERSION
+        hint = "upgrade awsresp" if newer else "scan again with this awsresp"
+        raise ScanFileError(
+            f"{source} is a scan.json of schema version {version!r}; this awsresp reads"
+            f" version {READS_VERSION}: {hint}"
+        )
+    try:
+        return ScanFile.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = exc.error_count() - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ScanFileError(
+            f"{source} is not a valid scan.json: {_where(first['loc'])}: {first['msg']}{tail}"
+        ) from None
+
+
+def read_scan(path: Path) -> ScanFile:
+    """A scan.json file, or the scan.json in an output folder."""
+    if path.is_dir():
+        path = path / "scan.json"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScanFileError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise ScanFileError(f"{path} is not JSON ({exc})") from None
+    return parse_scan(doc, str(path))
