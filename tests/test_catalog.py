@@ -109,14 +109,17 @@ def test_unknown_owner_in_ownership_override(tmp_path: Path) -> None:
         load_catalog(TYPES, _user_dir(tmp_path, text, "ownership.yaml"))
 
 
-def test_third_party_owner_override(tmp_path: Path) -> None:
-    text = (
-        "third_parties: [Acme MSP]\n"
-        "overrides: [{layer: operating-system, service: ec2, owner: Acme MSP, source: MSA s.4}]\n"
-    )
+def test_ownership_override_between_aws_and_the_customer(tmp_path: Path) -> None:
+    text = "overrides: [{layer: operating-system, service: ec2, owner: shared, source: MSA s.4}]\n"
     cat = load_catalog(TYPES, _user_dir(tmp_path, text, "ownership.yaml"))
-    assert cat.owner(Layer.OPERATING_SYSTEM, "ec2", ServiceClass.INFRASTRUCTURE) == "Acme MSP"
+    assert cat.owner(Layer.OPERATING_SYSTEM, "ec2", ServiceClass.INFRASTRUCTURE) == "shared"
     assert cat.owner(Layer.OPERATING_SYSTEM, "s3", ServiceClass.ABSTRACTED) == "aws"
+
+
+def test_named_parties_belong_to_the_owners_file(tmp_path: Path) -> None:
+    text = "third_parties: [Acme MSP]\n"
+    with pytest.raises(SpecError, match=r"third_parties: named parties .*--owners FILE"):
+        load_catalog(TYPES, _user_dir(tmp_path, text, "ownership.yaml"))
 
 
 def test_user_can_disable_a_packaged_control(tmp_path: Path) -> None:

@@ -102,10 +102,10 @@ def test_duplicate_control_id_in_the_users_directory(tmp_path: Path) -> None:
     _one_line_error(result, "b.yaml: control data.s3.custom-tagged: duplicate control id")
 
 
-def test_third_party_named_like_a_builtin_owner(tmp_path: Path) -> None:
-    d = _mappings(tmp_path, {"ownership.yaml": "third_parties: [aws]\n"})
+def test_third_parties_in_ownership_yaml_point_to_the_owners_file(tmp_path: Path) -> None:
+    d = _mappings(tmp_path, {"ownership.yaml": "third_parties: [Acme MSP]\n"})
     result = run_cli(["controls", "--mappings", str(d)])
-    _one_line_error(result, "invalid third party name 'aws'")
+    _one_line_error(result, "named parties are assigned by the owners file now (--owners FILE")
 
 
 def test_rate_limit_for_an_unknown_service() -> None:

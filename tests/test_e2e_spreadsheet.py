@@ -19,21 +19,21 @@ pytestmark = pytest.mark.e2e
 # IAM user names may start with '+', '=', '@' and '-' (the pattern is [\w+=,.@-]+).
 CRAFTED_USERS = ["=SUM", "+SUM", "-SUM", "@SUM"]
 UNICODE = "Zürich ☃ 東京"
-OWNERS = "third_parties: ['=HYPERLINK(1)', 'Müller & Söhne GmbH']\noverrides:\n" + "".join(
-    f"  - {{layer: {layer}, service: {svc}, owner: '{owner}', source: MSA s.4}}\n"
-    for layer, svc, owner in (
-        ("data", "s3", "=HYPERLINK(1)"),
-        ("identity-directory", "iam", "Müller & Söhne GmbH"),
-    )
-)
+OWNERS = """\
+parties:
+  - {name: '=HYPERLINK(1)', contact: '@evil', contract: '+1 MSA'}
+  - {name: Müller & Söhne GmbH}
+rules:
+  - {party: '=HYPERLINK(1)', services: [s3], layers: [data]}
+  - {party: Müller & Söhne GmbH, services: [iam], layers: [identity-directory]}
+"""
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 BOM = b"\xef\xbb\xbf"
 
 
 def test_crafted_values_are_neutralized_and_unicode_survives(tmp_path: Path) -> None:
-    mappings = tmp_path / "mappings"
-    mappings.mkdir()
-    (mappings / "ownership.yaml").write_text(OWNERS, encoding="utf-8")
+    owners_file = tmp_path / "owners.yaml"
+    owners_file.write_text(OWNERS, encoding="utf-8")
     out = tmp_path / "out"
     with Sandbox() as sb:
         iam = sb.client("iam")
@@ -44,13 +44,20 @@ def test_crafted_values_are_neutralized_and_unicode_survives(tmp_path: Path) -> 
             Tagging={"TagSet": [{"Key": "cost", "Value": "=1+2"}, {"Key": "c", "Value": UNICODE}]},
         )
         region_args = [arg for r in SANDBOX_REGIONS for arg in ("-r", r)]
-        args = ["scan", "--endpoint-url", sb.endpoint_url, *region_args, "--mappings"]
-        result = run_cli([*args, str(mappings), "--excel", "-o", str(out)])
-        as_csv = run_cli([*args, str(mappings), "-q", "-f", "csv", "-o", str(tmp_path / "o2")])
+        args = ["scan", "--endpoint-url", sb.endpoint_url, *region_args, "--owners"]
+        result = run_cli([*args, str(owners_file), "--excel", "-o", str(out)])
+        as_csv = run_cli([*args, str(owners_file), "-q", "-f", "csv", "-o", str(tmp_path / "o2")])
     assert result.exit_code == 0 and as_csv.exit_code == 0, result.output
 
     names = sorted(p.name for p in out.glob("*.csv"))
-    assert names == ["findings.csv", "gaps.csv", "issues.csv", "matrix.csv"]
+    assert names == [
+        "findings.csv",
+        "frameworks.csv",
+        "gaps.csv",
+        "issues.csv",
+        "matrix.csv",
+        "owners.csv",
+    ]
     cells: dict[str, list[dict[str, str]]] = {}
     for name in names:
         raw = (out / name).read_bytes()
@@ -68,9 +75,14 @@ def test_crafted_values_are_neutralized_and_unicode_survives(tmp_path: Path) -> 
     users = {r["resource_id"] for r in cells["findings.csv"] if r["resource_type"] == "iam.user"}
     assert {"'" + u for u in CRAFTED_USERS} <= users
     assert {"'" + u for u in CRAFTED_USERS} <= {r["resource_name"] for r in stdout_rows}
-    owners = {(r["service"], r["layer"]): r["owner"] for r in cells["matrix.csv"]}
-    assert owners[("s3", "data")] == "'=HYPERLINK(1)"
-    assert owners[("iam", "identity-directory")] == "Müller & Söhne GmbH"
+    parties = {(r["service"], r["layer"]): r["party"] for r in cells["matrix.csv"]}
+    assert parties[("s3", "data")] == "'=HYPERLINK(1)"
+    assert parties[("iam", "identity-directory")] == "Müller & Söhne GmbH"
+    listed = {r["party"]: r for r in cells["owners.csv"]}
+    assert (listed["'=HYPERLINK(1)"]["contact"], listed["'=HYPERLINK(1)"]["contract"]) == (
+        "'@evil",
+        "'+1 MSA",
+    )
 
     doc = json.loads((out / "scan.json").read_text(encoding="utf-8"))
     tags = {r["id"]: r["tags"] for r in doc["resources"]}

@@ -51,6 +51,8 @@ def test_crash_while_writing_the_set_keeps_every_previous_file(
         "matrix.csv",
         "gaps.csv",
         "issues.csv",
+        "owners.csv",
+        "frameworks.csv",
         "scan.json",
         "report.html",
     }
@@ -107,13 +109,16 @@ def test_matrix_table_is_services_down_layers_across() -> None:
         units: tuple[int, int, int, int] = (0, 0, 0, 0),
         worst: str = "",
         reason: str = "",
+        party: str = "",
     ) -> Cell:
         controlled = units[0]
         n = sum(units)
         coverage = 100 * controlled // n if n else 0
+        party = party or ("aws" if owner == "aws" else "customer")
         return Cell(
-            "111122223333", layer, service, cls, owner, st, n, *units, coverage, worst, reason, ""
-        )
+            "111122223333", layer, service, cls, owner, st, n, *units, coverage, worst, reason, "",
+            party=party,
+        )  # fmt: skip
 
     infra, abstracted = ServiceClass.INFRASTRUCTURE, ServiceClass.ABSTRACTED
     inherited = [
@@ -129,8 +134,8 @@ def test_matrix_table_is_services_down_layers_across() -> None:
     cells += [cell("ec2", infra, layer, "aws", CellStatus.INHERITED) for layer in Layer][:2]
     cells += [cell("s3", abstracted, layer, "aws", CellStatus.INHERITED) for layer in Layer][:2]
     cells += [
-        cell("ec2", infra, Layer.OPERATING_SYSTEM, "Acme MSP", CellStatus.GAP, (0, 2, 1, 0),
-             "high", "exposed"),
+        cell("ec2", infra, Layer.OPERATING_SYSTEM, "customer", CellStatus.GAP, (0, 2, 1, 0),
+             "high", "exposed", party="Acme MSP"),
         cell("ec2", infra, Layer.DATA, "customer", CellStatus.COVERED, (4, 0, 0, 0)),
         cell("ec2", infra, Layer.IDENTITY_DIRECTORY, "customer", CellStatus.GAP,
              reason="via-account"),
@@ -149,13 +154,13 @@ def test_matrix_table_is_services_down_layers_across() -> None:
         "(infrastructure)",
         "GAP",
         "H",
-        "(Acme",
-        "MSP)",
+        "(#1)",
         "covered",
         "^",
     ]
     assert lines[4].split() == ["s3", "(abstracted)", "aws", "62%", "C", "?", "(S)"]
     assert MATRIX_LEGEND in text
+    assert "#1 Acme MSP: the party accountable for the customer's part" in text
     assert lines[-1].startswith("physical, virtualization: AWS's on every row")
 
 

@@ -58,7 +58,15 @@ def test_handler_scans_own_account_and_writes_encrypted_outputs(aws: dict[str, A
     assert summary["regions"] == ["us-east-1"]
     day = time.strftime("%Y-%m-%d", time.gmtime())
     prefix = f"scans/nightly/account=123456789012/date={day}/"
-    names = ["findings.csv", "matrix.csv", "gaps.csv", "issues.csv", "scan.json"]
+    names = [
+        "findings.csv",
+        "matrix.csv",
+        "gaps.csv",
+        "issues.csv",
+        "owners.csv",
+        "frameworks.csv",
+        "scan.json",
+    ]
     assert summary["s3_keys"] == [prefix + n for n in names]
     for key in summary["s3_keys"]:
         head = aws["s3"].head_object(Bucket=OUT, Key=key)
@@ -101,6 +109,57 @@ def test_handler_out_of_time_writes_incomplete_output(aws: dict[str, Any]) -> No
     assert doc["findings"] and all(f["status"] == "unknown" for f in doc["findings"])
     issues = list(csv.DictReader(io.StringIO(files["issues.csv"])))
     assert len(issues) == summary["issues"]
+
+
+OWNERS = """\
+tag_key: team
+parties: [{name: Storage team, contract: OLA-7}]
+rules: [{party: Storage team, tag: storage}]
+"""
+ACCEPT = """\
+accepted:
+  - control: logging-detection.s3.bucket-access-logging
+    resource: arn:aws:s3:::scanned-bucket
+    reason: test data only
+    approver: CISO
+    expires: 2999-01-01
+"""
+
+
+def test_handler_reads_owners_from_s3_and_accepted_risks_from_its_package(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    s3 = aws["s3"]
+    s3.put_object(Bucket=OUT, Key="config/owners.yaml", Body=OWNERS.encode())
+    s3.put_bucket_tagging(
+        Bucket="scanned-bucket", Tagging={"TagSet": [{"Key": "team", "Value": "storage"}]}
+    )
+    (tmp_path / "accept.yaml").write_text(ACCEPT)
+    monkeypatch.setenv("AWSRESP_OWNERS", f"s3://{OUT}/config/owners.yaml")
+    monkeypatch.setenv("AWSRESP_ACCEPT", "accept.yaml")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path))
+    summary = handler({}, FakeContext(900_000))
+    files = _objects(s3, summary["s3_keys"])
+    findings = list(csv.DictReader(io.StringIO(files["findings.csv"])))
+    logging = {
+        r["resource_id"]: (r["party"], r["status"])
+        for r in findings
+        if r["control_id"] == "logging-detection.s3.bucket-access-logging"
+    }
+    assert logging["scanned-bucket"] == ("Storage team", "accepted")
+    assert logging[OUT] == ("customer", "fail")
+    owners = {r["party"]: r for r in csv.DictReader(io.StringIO(files["owners.csv"]))}
+    assert owners["Storage team"]["contract"] == "OLA-7"
+
+
+def test_handler_with_an_unreadable_owners_file_fails_the_run(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awsresp.errors import AwsrespError
+
+    monkeypatch.setenv("AWSRESP_OWNERS", f"s3://{OUT}/config/missing.yaml")
+    with pytest.raises(AwsrespError, match=r"cannot read s3://.*/config/missing.yaml: NoSuchKey"):
+        handler({}, FakeContext(900_000))
 
 
 def test_handler_needs_a_bucket(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -341,3 +341,44 @@ def test_a_type_that_could_not_be_listed_is_an_unreadable_unit_of_a_service_in_u
 def test_every_layer_has_a_cell_per_row(definitions: Definitions, layer: Layer) -> None:
     cells = _cells(definitions, _bucket("a"))
     assert ("s3", layer) in cells and (ACCOUNT_ROW, layer) in cells
+
+
+def test_a_setting_gap_on_a_service_with_two_class_rows_is_listed_once(
+    definitions: Definitions,
+) -> None:
+    """Lambda zip and image functions are two class rows; GuardDuty Lambda Protection off
+    shows on both (the matrix is right), but the gap list names the one cause once."""
+    d = _only(definitions, "logging-detection.guardduty.lambda-protection-enabled")
+    zipped = make_resource("lambda.function", {"PackageType": "Zip"}, id="f-zip")
+    image = make_resource("lambda.function", {"PackageType": "Image"}, id="f-image")
+    off = _fact(
+        "guardduty.detection",
+        {"Detectors": [{"DetectorId": "d1", "Status": "ENABLED", "Features": []}]},
+        "us-east-1",
+    )
+    inv = Inventory("123456789012", "aws", ("us-east-1",), (zipped, image, off), ())
+    found = list(findings(inv, d.catalog, GOLDEN_NOW))
+    cells = [
+        c
+        for c in matrix(inv, found, d.catalog)
+        if (c.service, c.layer) == ("lambda", Layer.LOGGING_DETECTION)
+    ]
+    assert {(c.service_class.value, c.status.value) for c in cells} == {
+        ("abstracted", "gap"),
+        ("container", "gap"),
+    }
+    gaps = [g for g in ranked_gaps(cells) if g.cell.service == "lambda"]
+    assert len(gaps) == 1
+    assert gaps[0].cell.settings_only
+    # A resource's own failures are never merged: its cell is not settings-only.
+    d = _only(definitions, "application.lambda.code-signing-enabled")
+    inv = Inventory(
+        "123456789012",
+        "aws",
+        ("us-east-1",),
+        (make_resource("lambda.function", {"PackageType": "Zip"}, id="a"),),
+        (),
+    )
+    found = list(findings(inv, d.catalog, GOLDEN_NOW))
+    own = [g for g in ranked_gaps(matrix(inv, found, d.catalog)) if g.cell.service == "lambda"]
+    assert len(own) == 1 and not own[0].cell.settings_only

@@ -8,6 +8,7 @@ import ctypes
 import datetime as dt
 import enum
 import gc
+import io
 import json
 import os
 import sys
@@ -30,6 +31,7 @@ from awsresp.collect.hooks import HOOKS
 from awsresp.collect.session import Target, default_endpoint, make_session, validate_region
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
+from awsresp.evaluate.frameworks import select as select_frameworks
 from awsresp.export import Format, render
 from awsresp.export.files import (
     check_writable,
@@ -38,6 +40,7 @@ from awsresp.export.files import (
     write_files,
     write_reports,
 )
+from awsresp.export.frameworks import FRAMEWORK_COLUMNS, framework_rows, framework_view
 from awsresp.export.partitions import LocalStore
 from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
 from awsresp.export.report import TEXT_FORMATS, ReportFormat, render_report
@@ -52,6 +55,7 @@ from awsresp.org import (
     Selection,
     scan_organization,
 )
+from awsresp.owner_view import for_parties
 from awsresp.scan import Definitions, scan_account
 
 
@@ -230,13 +234,50 @@ def scan(
         Path | None,
         typer.Option(help="Directory of mapping files that override or extend the defaults."),
     ] = None,
+    owners: Annotated[
+        Path | None,
+        typer.Option(
+            "--owners",
+            metavar="FILE",
+            help="Owners file (YAML): named parties and the layers they hold, by service and"
+            " layer, account, OU or resource tag (docs/ownership.md).",
+        ),
+    ] = None,
+    accept: Annotated[
+        Path | None,
+        typer.Option(
+            "--accept",
+            metavar="FILE",
+            help="Accepted risks (YAML): failures that count as 'accepted' until their expiry"
+            " date (docs/ownership.md).",
+        ),
+    ] = None,
+    owner: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--owner",
+            metavar="NAME",
+            help="Only what this party is accountable for (customer, aws, or a party of the"
+            " owners file), on stdout and in every file; repeat for several.",
+        ),
+    ] = None,
+    framework: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--framework",
+            metavar="ID",
+            help="Print this framework's view (pci-dss-4.0, hipaa, soc2, nist-800-53-r5):"
+            " after the matrix, or as CSV with -f csv; repeat for several.",
+        ),
+    ] = None,
     output_dir: Annotated[
         Path,
         typer.Option(
             "--output-dir",
             "-o",
-            help="Where findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json are "
-            "written; strftime fields are expanded in UTC (e.g. 'scans/%Y-%m-%d').",
+            help="Where findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv,"
+            " frameworks.csv and scan.json are written; strftime fields are expanded in UTC"
+            " (e.g. 'scans/%Y-%m-%d').",
         ),
     ] = Path("awsresp-out"),
     fmt: Annotated[
@@ -371,8 +412,14 @@ def scan(
         if org and sandbox:
             raise AwsrespError("--org cannot be combined with --sandbox (a single account)")
         # Everything the user gave is checked before the first network call.
-        every_service = Definitions.load(mappings)
+        every_service = Definitions.load(mappings, owners, accept)
         definitions = every_service.select(service or [])
+        views = select_frameworks(definitions.frameworks, framework or [])
+        parties = _parties(definitions, owner or [])
+        if org and (parties or views):
+            # The organization report is merged from the accounts' partitions, which hold
+            # the party of every row but not per-party or per-framework summaries yet.
+            raise AwsrespError("--owner and --framework apply to one-account scans for now")
         limiter = _limiter(rate_limit or [], every_service)
         for name in region or []:
             validate_region(name)
@@ -430,6 +477,8 @@ def scan(
                 regions = region or []
             with progress.running("scanning") as prog:
                 result = scan_account(target, definitions, regions, all_regions, prog)
+            if parties:
+                result = for_parties(result, parties, definitions.frameworks)
             written = write_files(result, out_dir, excel=excel, ocsf=ocsf)
     except AwsrespError as exc:
         _err(f"error: {exc}")
@@ -438,7 +487,19 @@ def scan(
         _err("interrupted; previous output files were left as they were")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
-    print(render(result, fmt))
+    for warning in result.warnings:
+        _err(f"warning: {warning}")
+    if views and fmt == Format.CSV:
+        buf = io.StringIO()
+        chosen = {v.id for v in views}
+        rows = framework_rows(r for r in result.requirements if r.framework in chosen)
+        write_csv(buf, FRAMEWORK_COLUMNS, printable_rows(rows))
+        print(buf.getvalue(), end="")
+    else:
+        print(render(result, fmt))
+        if fmt == Format.TABLE:
+            for view in views:
+                print(printable(framework_view(view, result.requirements)) + "\n")
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
         report_html = next((p for p in written if p.name == "report.html"), None)
@@ -453,6 +514,17 @@ def scan(
             raise typer.Exit(ExitCode.INCOMPLETE)
     if (result.gaps and fail_on_gaps) or (result.exposures and fail_on_exposures):
         raise typer.Exit(ExitCode.GAPS)
+
+
+def _parties(definitions: Definitions, names: list[str]) -> list[str]:
+    """The parties `--owner` names, each one the owners file (or the model) knows."""
+    known = definitions.owners.party_names()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise AwsrespError(
+            f"--owner: unknown party {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+        )
+    return list(dict.fromkeys(names))
 
 
 def _finish_org(

@@ -27,6 +27,7 @@ DIFF_COLUMNS = [
     "account_id",
     "layer",
     "service",
+    "party",
     "control_id",
     "resource_type",
     "resource_id",
@@ -35,13 +36,17 @@ DIFF_COLUMNS = [
     "new_status",
     "old_exposed",
     "new_exposed",
+    "old_owner",
+    "new_owner",
+    "old_party",
+    "new_party",
     "finding_id",
 ]
 
 
 @dataclass(frozen=True)
 class Change:
-    change: str  # finding-new, finding-resolved, finding-changed, cell-changed
+    change: str  # finding-new, finding-resolved, finding-changed, cell-changed, owner-changed
     regression: bool
     row: dict[str, Any]
 
@@ -247,22 +252,27 @@ _Key = tuple[str, str, str, str]
 
 
 def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> list[Change]:
-    """Cells of services both scans covered whose status or exposed count moved. A cell one
-    scan could not judge for lack of scope (reason not-scanned) is not compared, nor are the
-    cells that only show such an account-row cell (reason via-account)."""
+    """Cells of services both scans covered whose status or exposed count moved, and layers
+    whose owner or accountable parties changed. A cell one scan could not judge for lack of
+    scope (reason not-scanned) is not compared, nor are the cells that only show such an
+    account-row cell (reason via-account). Where tag rules split a layer between parties,
+    each party's cell is compared when both scans have the same parties; otherwise the
+    layer is compared as a whole (worst status, exposed units summed)."""
 
-    def cells(doc: dict[str, Any]) -> dict[_Key, dict[str, Any]]:
-        return {
-            (c["account_id"], c["layer"], c["service"], c.get("service_class", "")): c
-            for c in doc["matrix"]
-            if c["service"] == ACCOUNT_ROW or c["service"] in both.services
-        }
+    def cells(doc: dict[str, Any]) -> dict[_Key, dict[str, dict[str, Any]]]:
+        out: dict[_Key, dict[str, dict[str, Any]]] = {}
+        for c in doc["matrix"]:
+            if c["service"] == ACCOUNT_ROW or c["service"] in both.services:
+                key = (c["account_id"], c["layer"], c["service"], c.get("service_class", ""))
+                out.setdefault(key, {})[_holder(c)[1]] = c
+        return out
 
     old_c, new_c = cells(old), cells(new)
     unscanned = {
         (key[0], key[1])
         for side in (old_c, new_c)
-        for key, c in side.items()
+        for key, by_party in side.items()
+        for c in by_party.values()
         if key[2] == ACCOUNT_ROW and c.get("reason") == "not-scanned"
     }
 
@@ -275,25 +285,94 @@ def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> lis
 
     out = []
     for key in sorted(set(old_c) | set(new_c)):
-        before, after = old_c.get(key), new_c.get(key)
-        if not (comparable(before) and comparable(after)):
-            continue
-        old_status = before["status"] if before else ""
-        new_status = after["status"] if after else ""
-        old_exposed = int(before.get("exposed", 0)) if before else 0
-        new_exposed = int(after.get("exposed", 0)) if after else 0
-        if old_status == new_status and old_exposed == new_exposed:
-            continue
-        worse = bool(after) and (_rank(new_status) > _rank(old_status) or new_exposed > old_exposed)
-        row: dict[str, Any] = {"account_id": key[0], "layer": key[1], "service": key[2]}
-        row |= {
-            "old_status": old_status,
-            "new_status": new_status,
-            "old_exposed": old_exposed if before else "",
-            "new_exposed": new_exposed if after else "",
-        }
-        out.append(Change("cell-changed", worse, row))
+        old_by, new_by = old_c.get(key, {}), new_c.get(key, {})
+        if old_by and new_by:
+            out += _owner_change(key, old_by, new_by)
+        pairs: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]
+        if set(old_by) == set(new_by):
+            pairs = [(p, old_by[p], new_by[p]) for p in sorted(old_by)]
+        else:
+            pairs = [("", _whole(old_by), _whole(new_by))]
+        for party, before, after in pairs:
+            if comparable(before) and comparable(after):
+                out += _status_change(key, party, before, after)
     return out
+
+
+def _holder(c: dict[str, Any]) -> tuple[str, str]:
+    """(owner, party) of a matrix row. Scans before the owners file have no party: the
+    customer's and shared layers were the customer's, unless ownership.yaml named a third
+    party as the owner."""
+    owner = str(c.get("owner") or "")
+    party = c.get("party")
+    if party is None:
+        if owner in ("customer", "shared"):
+            return owner, "customer"
+        if owner == "aws":
+            return owner, "aws"
+        return "", owner
+    return owner, str(party)
+
+
+def _owner_change(
+    key: _Key, old_by: dict[str, dict[str, Any]], new_by: dict[str, dict[str, Any]]
+) -> list[Change]:
+    """A layer that moved between AWS, the customer and named parties (not a regression)."""
+    old_owners = {_holder(c)[0] for c in old_by.values()} - {""}
+    new_owners = {_holder(c)[0] for c in new_by.values()} - {""}
+    old_parties, new_parties = set(old_by) - {""}, set(new_by) - {""}
+    owner_moved = bool(old_owners and new_owners) and old_owners != new_owners
+    party_moved = bool(old_parties and new_parties) and old_parties != new_parties
+    if not (owner_moved or party_moved):
+        return []
+    row: dict[str, Any] = {"account_id": key[0], "layer": key[1], "service": key[2]}
+    row |= {
+        "old_owner": " ".join(sorted(old_owners)),
+        "new_owner": " ".join(sorted(new_owners)),
+        "old_party": "; ".join(sorted(old_parties)),
+        "new_party": "; ".join(sorted(new_parties)),
+    }
+    return [Change("owner-changed", False, row)]
+
+
+def _whole(by_party: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """A layer split between parties as one cell: its worst status, its exposed units."""
+    if not by_party:
+        return None
+    cells = list(by_party.values())
+    worst = max(cells, key=lambda c: _rank(str(c["status"])))
+    return worst | {"exposed": sum(int(c.get("exposed", 0)) for c in cells)}
+
+
+def _status_change(
+    key: _Key, party: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> list[Change]:
+    """A cell whose status or exposed units moved; worse (a regression) when it got worse."""
+    old_status = before["status"] if before else ""
+    new_status = after["status"] if after else ""
+    old_exposed = int(before.get("exposed", 0)) if before else 0
+    new_exposed = int(after.get("exposed", 0)) if after else 0
+    if old_status == new_status and old_exposed == new_exposed:
+        return []
+    worse = bool(after) and (_rank(new_status) > _rank(old_status) or new_exposed > old_exposed)
+    row: dict[str, Any] = {"account_id": key[0], "layer": key[1], "service": key[2]}
+    row |= {
+        "party": party,
+        "old_status": old_status,
+        "new_status": new_status,
+        "old_exposed": old_exposed if before else "",
+        "new_exposed": new_exposed if after else "",
+    }
+    return [Change("cell-changed", worse, row)]
+
+
+_CELL_LABEL = {"owner-changed": "(owner)"}
+
+
+def _holder_text(row: dict[str, Any], side: str) -> str:
+    """ "Acme MSP (shared)": who holds the layer, and its owner between AWS and the customer."""
+    party, owner = row[f"{side}_party"], row[f"{side}_owner"]
+    return f"{party} ({owner})" if owner and owner != party else str(party or owner or "-")
 
 
 def _status_text(row: dict[str, Any], side: str) -> str:
@@ -329,10 +408,13 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
             "yes" if r["regression"] == "true" else "",
             r["layer"],
             r["service"],
-            r["control_id"] or "(matrix cell)",
-            r["resource_id"],
-            _status_text(r, "old"),
-            _status_text(r, "new"),
+            r["control_id"] or _CELL_LABEL.get(r["change"], "(matrix cell)"),
+            r["resource_id"] or r["party"],
+            *(
+                (_holder_text(r, "old"), _holder_text(r, "new"))
+                if r["change"] == "owner-changed"
+                else (_status_text(r, "old"), _status_text(r, "new"))
+            ),
         ]
         for r in rows
     ]

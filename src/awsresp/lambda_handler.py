@@ -9,12 +9,15 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from awsresp.collect.session import DEFAULT_REGION, Target, default_endpoint, whoami
 from awsresp.errors import AwsrespError
+from awsresp.evaluate.userfile import read
 from awsresp.export.files import output_files
 from awsresp.export.partitions import RunId, S3Store, write_listing, write_run
 from awsresp.export.scanjson import summary_counts
@@ -52,6 +55,9 @@ class Settings:
     role_arn: str | None
     external_id: str | None
     margin_seconds: float
+    # The owners and accept files: s3://BUCKET/KEY, or a path in the function's package.
+    owners: str = ""
+    accept: str = ""
 
     @classmethod
     def from_event(cls, event: dict[str, Any], env: dict[str, str]) -> Settings:
@@ -68,6 +74,8 @@ class Settings:
             role_arn=event.get("role_arn") or None,
             external_id=event.get("external_id") or None,
             margin_seconds=float(env.get("AWSRESP_MARGIN_SECONDS", DEFAULT_MARGIN_SECONDS)),
+            owners=env.get("AWSRESP_OWNERS", ""),
+            accept=env.get("AWSRESP_ACCEPT", ""),
         )
 
 
@@ -80,6 +88,28 @@ def _listed(value: Any) -> list[str]:
     if isinstance(value, str):
         return _split(value)
     return [str(v) for v in value or []]
+
+
+def user_file(where: str, s3: Any, env: dict[str, str]) -> tuple[str, str] | None:
+    """(name, text) of an owners or accept file named by the function's configuration: an
+    S3 object (s3://BUCKET/KEY, read with the function's own role) or a file packaged with
+    the function (a relative path is taken from LAMBDA_TASK_ROOT)."""
+    if not where:
+        return None
+    if where.startswith("s3://"):
+        bucket, _, key = where.removeprefix("s3://").partition("/")
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise AwsrespError(f"cannot read {where}: {code}") from None
+        except BotoCoreError as exc:
+            raise AwsrespError(f"cannot read {where}: {exc}") from None
+        return where, bytes(body).decode("utf-8")
+    path = Path(where)
+    if not path.is_absolute():
+        path = Path(env.get("LAMBDA_TASK_ROOT", ".")) / path
+    return read(path)
 
 
 def scan_session(settings: Settings) -> Any:
@@ -128,7 +158,14 @@ def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> d
     settings = Settings.from_event(event, env)
     remaining = context.get_remaining_time_in_millis() / 1000.0
     deadline = time.monotonic() + remaining - settings.margin_seconds
-    definitions = Definitions.load().select(settings.services)
+    config_s3 = boto3.client("s3")
+    definitions = (
+        Definitions.load()
+        .with_files(
+            user_file(settings.owners, config_s3, env), user_file(settings.accept, config_s3, env)
+        )
+        .select(settings.services)
+    )
     target = Target(scan_session(settings), endpoint_url=default_endpoint(None))
     result = scan_account(target, definitions, settings.regions, deadline=deadline)
     keys = write_s3(
@@ -141,6 +178,7 @@ def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> d
         "complete": result.complete,
         "gaps": counts["gaps"],
         "issues": counts["issues"],
+        "warnings": list(result.warnings),
         "counts": counts,
         "bucket": settings.bucket,
         "s3_keys": keys,

@@ -69,6 +69,9 @@ class FindingStatus(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
     UNKNOWN = "unknown"
+    # A failure the user accepted (--accept), with reason and expiry: neither a pass nor a
+    # failure in the gap rule; it fails again the day its acceptance expires.
+    ACCEPTED = "accepted"
 
 
 class CellStatus(enum.StrEnum):
@@ -101,6 +104,9 @@ class UnitState(enum.StrEnum):
     UNREADABLE = "unreadable"
     CONTROLLED = "controlled"
     WEAK = "weak"
+    # Its failures are all accepted risks and nothing shows a safeguard: left out of the
+    # cell's judgement (and of its coverage), counted apart.
+    ACCEPTED = "accepted"
 
 
 class GapKind(enum.StrEnum):
@@ -177,6 +183,29 @@ class AccountInfo:
 
 
 @dataclass(frozen=True)
+class Party:
+    """A named party accountable for the customer's part of some layers (the owners file):
+    a managed-service provider, a vendor, an internal team."""
+
+    name: str
+    contact: str = ""
+    # The contract or SLA that assigns the responsibility (e.g. "MSA 2026, schedule B").
+    contract: str = ""
+    review: str = ""  # ISO date the assignment is due for review; "" when none
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """Why a failing finding is accepted, by whom and until when (the accept file)."""
+
+    reason: str
+    approver: str
+    expires: str  # ISO date: from that day on the finding fails again
+    where: str  # file:line of the entry
+    expired: bool = False
+
+
+@dataclass(frozen=True)
 class Inventory:
     account: str
     partition: str
@@ -237,6 +266,10 @@ class Finding:
     evidence: Mapping[str, Any]
     service_class: ServiceClass
     owner: str
+    # Who is accountable for the customer's part: "customer", a named party, or "aws".
+    party: str = CUSTOMER
+    # Set when an accepted-risk entry matched: status ACCEPTED, or FAIL once it expired.
+    acceptance: Acceptance | None = None
 
     @property
     def layer(self) -> Layer:
@@ -245,12 +278,13 @@ class Finding:
 
 @dataclass(frozen=True)
 class Cell:
-    """One account x service (x service class) x layer of the matrix, judged per unit.
+    """One account x service (x service class) x layer (x party) of the matrix, judged per
+    unit.
 
     `resources` counts the units (resources with a control of their own on the layer, and
     account settings protecting the service, once per region); `controlled + exposed + weak +
-    unreadable == resources`. `coverage` is controlled / units in per cent (rounded down),
-    `worst` the highest severity failing ("" when nothing fails)."""
+    unreadable + accepted == resources`. `coverage` is controlled / (units - accepted) in per
+    cent (rounded down), `worst` the highest severity failing ("" when nothing fails)."""
 
     account: str
     layer: Layer
@@ -267,6 +301,15 @@ class Cell:
     worst: str
     reason: str
     evidence: str
+    # Who is accountable for the customer's part; tag rules may split a service's layer
+    # into one cell per party.
+    party: str = CUSTOMER
+    # Units whose only failures are accepted risks (not judged; see UnitState.ACCEPTED).
+    accepted: int = 0
+    # Every unit is an account setting protecting the service (no resource of its own):
+    # the same evidence then shows on each class row of the service, and the gap list
+    # names it once. Not written out; a cell read back from scan.json says False.
+    settings_only: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -287,6 +330,35 @@ class Scope:
     regions: tuple[str, ...]
 
 
+class RequirementStatus(enum.StrEnum):
+    """A framework requirement judged from the findings of the controls mapped to it."""
+
+    MET = "met"  # every mapped finding passes
+    PARTLY = "partly"  # some pass; some fail, are accepted or could not be read
+    NOT_MET = "not-met"  # none passes, some fail (or are accepted)
+    NO_EVIDENCE = "no-automated-evidence"  # nothing mapped was decided in this scan
+    INHERITED = "inherited"  # AWS's alone (it attests it)
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """One row of frameworks.csv: a requirement, who answers for it, and what the scan shows."""
+
+    framework: str
+    requirement: str
+    title: str
+    aws: str  # AWS's responsibility: inherited, shared or customer
+    source: str  # the document (and date) that responsibility comes from
+    basis: str  # "published" (the source says so) or "awsresp reading"
+    parties: tuple[str, ...]
+    status: RequirementStatus
+    passed: int
+    failed: int
+    accepted: int
+    unknown: int
+    controls: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class ScanResult:
     inventory: Inventory
@@ -300,6 +372,11 @@ class ScanResult:
     ranked: tuple[Gap, ...] = ()
     # (account, service) pairs whose listing failed with nothing listed: in use or not?
     undetermined: tuple[tuple[str, str], ...] = ()
+    # The parties of the owners file; the framework requirements judged; and what the
+    # owners and accept files want the user to know (expired acceptances, unused rules).
+    parties: tuple[Party, ...] = ()
+    requirements: tuple[RequirementResult, ...] = ()
+    warnings: tuple[str, ...] = ()
     # The account's name and organizational unit, when an organization scan listed it.
     account_info: AccountInfo | None = None
 

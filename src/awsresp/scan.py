@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,22 +13,53 @@ from awsresp.collect.executor import Collector, ProgressCallback
 from awsresp.collect.session import Target, resolve_regions, whoami
 from awsresp.collect.specs import ServiceSpec, load_specs, resource_types
 from awsresp.evaluate import findings as mapping
+from awsresp.evaluate import frameworks as fw
+from awsresp.evaluate.accept import NO_ACCEPTS, AcceptList, load_accepts
+from awsresp.evaluate.accountable import Accountability
 from awsresp.evaluate.catalog import Catalog, load_catalog
+from awsresp.evaluate.owners import NO_OWNERS, AccountFacts, Owners, load_owners
+from awsresp.evaluate.userfile import read
 from awsresp.model import AccountInfo, Finding, Inventory, Resource, ScanResult
 
 
 @dataclass(frozen=True)
 class Definitions:
-    """Everything declarative: collector specs and mapping data, loaded and cross-checked."""
+    """Everything declarative: collector specs, mapping data and framework views, loaded and
+    cross-checked; and the user's owners and accept files, when given."""
 
     specs: tuple[ServiceSpec, ...]
     catalog: Catalog
+    frameworks: tuple[fw.Framework, ...] = ()
+    owners: Owners = NO_OWNERS
+    accepts: AcceptList = NO_ACCEPTS
 
     @classmethod
-    def load(cls, extra_mappings: Path | None = None) -> Definitions:
+    def load(
+        cls,
+        extra_mappings: Path | None = None,
+        owners: Path | None = None,
+        accept: Path | None = None,
+    ) -> Definitions:
         specs = load_specs()
         catalog = load_catalog(resource_types(specs), extra_mappings)
-        return cls(tuple(specs), catalog)
+        frameworks = fw.load_frameworks(catalog, extra_mappings)
+        found = cls(tuple(specs), catalog, frameworks)
+        return found.with_files(read(owners) if owners else None, read(accept) if accept else None)
+
+    def with_files(
+        self, owners: tuple[str, str] | None = None, accept: tuple[str, str] | None = None
+    ) -> Definitions:
+        """With an owners file and an accept file, each given as (name, text)."""
+        return dataclasses.replace(
+            self,
+            owners=load_owners(*owners, self.catalog) if owners else self.owners,
+            accepts=load_accepts(*accept, self.catalog) if accept else self.accepts,
+        )
+
+    def accountability(
+        self, now: dt.datetime, accounts: Mapping[str, AccountFacts] | None = None
+    ) -> Accountability:
+        return Accountability.of(self.owners, self.accepts, now, accounts)
 
     def select(self, services: Sequence[str]) -> Definitions:
         if not services:
@@ -41,7 +72,9 @@ class Definitions:
             raise AwsrespError(
                 f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
-        return Definitions(tuple(s for s in self.specs if s.service in services), self.catalog)
+        return dataclasses.replace(
+            self, specs=tuple(s for s in self.specs if s.service in services)
+        )
 
 
 def evaluate(
@@ -49,13 +82,20 @@ def evaluate(
     definitions: Definitions,
     now: dt.datetime,
     found: Sequence[Finding] | None = None,
+    accountable: Accountability | None = None,
 ) -> ScanResult:
-    """The pure mapping stages: inventory -> findings -> matrix. `found`: the inventory's
-    findings when already evaluated (in inventory order), as a scan does while collecting."""
+    """The pure mapping stages: inventory -> findings -> matrix -> framework views. `found`:
+    the inventory's findings when already evaluated (in inventory order) with `accountable`,
+    as a scan does while collecting."""
     catalog = definitions.catalog
-    found = tuple(mapping.findings(inventory, catalog, now) if found is None else found)
-    cells = tuple(summary.matrix(inventory, found, catalog))
+    if accountable is None:
+        accountable = definitions.accountability(now)
+    if found is None:
+        found = list(mapping.findings(inventory, catalog, now, accountable))
+    found = tuple(found)
+    cells = tuple(summary.matrix(inventory, found, catalog, accountable.assigner))
     classes = tuple(catalog.service_class(r.type, r.config).value for r in inventory.resources)
+    scanned = inventory.services or tuple(s.service for s in definitions.specs)
     return ScanResult(
         inventory,
         found,
@@ -64,6 +104,9 @@ def evaluate(
         classes,
         ranked=tuple(summary.ranked_gaps(cells)),
         undetermined=tuple(summary.undetermined_services(inventory)),
+        parties=definitions.owners.parties,
+        requirements=fw.judge(definitions.frameworks, found),
+        warnings=tuple(accountable.warnings(catalog, scanned)),
     )
 
 
@@ -93,9 +136,12 @@ def scan_account(
     now = dt.datetime.now(dt.UTC)
     catalog = definitions.catalog
     by_type = mapping.controls_by_type(catalog)
+    # OU rules of the owners file need the account's OU, which an organization scan knows.
+    known = {identity.account: account_info} if account_info else None
+    accountable = definitions.accountability(now, known)
 
     def evaluate_type(resources: list[Resource]) -> list[Finding]:
-        return list(mapping.findings_for(resources, catalog, now, by_type))
+        return list(mapping.findings_for(resources, catalog, now, by_type, accountable))
 
     collector = Collector(
         target,
@@ -112,6 +158,6 @@ def scan_account(
     issues = tuple(dataclasses.replace(i, account=inventory.account) for i in inventory.issues)
     inventory = dataclasses.replace(inventory, issues=issues)
     found = [f for per_type in collector.after_type_results for f in per_type]
-    result = evaluate(inventory, definitions, now, found)
+    result = evaluate(inventory, definitions, now, found, accountable)
     stats = {f"{svc}:{op}": n for (svc, op), n in sorted(target.stats.calls.items())}
     return dataclasses.replace(result, stats=stats, account_info=account_info)

@@ -15,6 +15,7 @@ from awsresp.model import (
     GapKind,
     IssueKind,
     Layer,
+    RequirementStatus,
     ServiceClass,
     Severity,
 )
@@ -50,6 +51,8 @@ class FindingRow(_AccountRow):
     service_class: ServiceClass
     layer: Layer
     owner: str
+    # The accountable party (the owners file); scans before it have none.
+    party: str = ""
     control_id: str
     control_title: str
     status: FindingStatus
@@ -60,6 +63,9 @@ class FindingRow(_AccountRow):
     remediation: str
     scanned_at: str
     finding_id: str
+    accepted_reason: str = ""
+    accepted_by: str = ""
+    accepted_until: str = ""
 
     @field_validator("safeguard", mode="before")
     @classmethod
@@ -75,12 +81,14 @@ class CellRow(_AccountRow):
     service: str
     service_class: ServiceClass
     owner: str
+    party: str = ""
     status: CellStatus
     resources: int = Field(ge=0)
     controlled: int = Field(ge=0)
     exposed: int = Field(ge=0)
     weak: int = Field(ge=0)
     unreadable: int = Field(ge=0)
+    accepted: int = Field(default=0, ge=0)
     coverage: int = Field(ge=0, le=100)
     worst: Severity | Literal[""]
     reason: str
@@ -90,6 +98,12 @@ class CellRow(_AccountRow):
     def row_key(self) -> tuple[str, str, str]:
         """The matrix row the cell sits on: account, service, service class."""
         return (self.account_id, self.service, self.service_class.value)
+
+    @property
+    def key(self) -> tuple[str, str, ServiceClass, Layer, str]:
+        """The cell: account, service, class, layer and party (tag rules of the owners file
+        can split a layer between parties)."""
+        return (self.account_id, self.service, self.service_class, self.layer, self.party)
 
 
 class GapRow(CellRow):
@@ -124,6 +138,47 @@ class ResourceRow(_Row):
     unlisted: bool = False
     unreadable: list[str] = []
     config: dict[str, Any] = {}
+
+
+class OwnerRow(_Row):
+    """A row of owners.csv: one accountable party."""
+
+    party: str
+    contact: str = ""
+    contract: str = ""
+    review: str = ""
+    layers: str = ""
+    cells: int = 0
+    covered: int = 0
+    partial: int = 0
+    gap: int = 0
+    not_assessed: int = 0
+    inherited: int = 0
+    findings_pass: int = 0
+    findings_fail: int = 0
+    findings_accepted: int = 0
+    findings_unknown: int = 0
+    gaps: int = 0
+    exposures: int = 0
+    worst: str = ""
+
+
+class FrameworkRow(_Row):
+    """A row of frameworks.csv: one framework requirement."""
+
+    framework: str
+    requirement: str
+    title: str
+    aws_responsibility: str
+    responsibility_source: str
+    responsibility_basis: str
+    party: str
+    status: RequirementStatus
+    passed: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    accepted: int = Field(ge=0)
+    unknown: int = Field(ge=0)
+    controls: str = ""
 
 
 class Undetermined(_Row):
@@ -176,6 +231,9 @@ class ScanFile(_Row):
     matrix: list[CellRow]
     gaps: list[GapRow]
     undetermined: list[Undetermined] = []
+    owners: list[OwnerRow] = []
+    frameworks: list[FrameworkRow] = []
+    warnings: list[str] = []
     resources: list[ResourceRow] = []
     organization: Organization | None = None
 

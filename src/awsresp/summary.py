@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from awsresp.evaluate.catalog import Catalog
+from awsresp.evaluate.owners import NO_OWNERS, Assigner
 from awsresp.model import (
     ACCOUNT_ROW,
     AWS,
@@ -35,6 +36,7 @@ REASON_NOT_APPLICABLE = "not-applicable"  # controls exist, none applies to thes
 REASON_RISK_CHECKS_ONLY = "risk-checks-only"  # only "risk absent" checks apply, and pass
 REASON_NOT_SCANNED = "not-scanned"  # a service whose evidence decides the cell was not scanned
 REASON_VIA_ACCOUNT = "via-account"  # no unit of its own: the account row's status
+REASON_ACCEPTED = "accepted"  # not-assessed: every unit's failures are accepted risks
 REASON_INHERITED = "aws-attested"
 
 # The account row is owned as an abstracted service is (DESIGN: "The account row").
@@ -57,7 +59,7 @@ class _Unit:
         grave_fail = any(f.status == FindingStatus.FAIL and f.control.severity.grave for f in fs)
         if grave_fail and not self.setting:
             return UnitState.EXPOSED
-        decided = [f for f in fs if f.status in (FindingStatus.PASS, FindingStatus.FAIL)]
+        decided = [f for f in fs if f.status in _DECIDED]
         grave_unknown = any(
             f.status == FindingStatus.UNKNOWN and f.control.severity.grave for f in fs
         )
@@ -65,12 +67,22 @@ class _Unit:
             return UnitState.UNREADABLE
         if any(f.status == FindingStatus.PASS and f.control.safeguard for f in fs):
             return UnitState.CONTROLLED
+        # An accepted failure is neither a pass nor a failure: a unit whose only failures
+        # are accepted is not judged (counted apart), unless a safeguard controls it anyway.
+        if any(f.status == FindingStatus.ACCEPTED for f in fs) and not any(
+            f.status == FindingStatus.FAIL for f in fs
+        ):
+            return UnitState.ACCEPTED
         return UnitState.WEAK
 
 
-# A cell's key: (account, service, service class, layer); the account row's service is
-# ACCOUNT_ROW and its class ACCOUNT_ROW_CLASS.
-_CellKey = tuple[str, str, ServiceClass, Layer]
+_DECIDED = (FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.ACCEPTED)
+
+
+# A cell's key: (account, service, service class, layer, party); the account row's service
+# is ACCOUNT_ROW and its class ACCOUNT_ROW_CLASS. Tag rules of the owners file may split a
+# service's layer between parties: one cell per party holding units there.
+_CellKey = tuple[str, str, ServiceClass, Layer, str]
 
 
 @dataclass
@@ -157,8 +169,12 @@ def _scanned(inventory: Inventory, catalog: Catalog) -> frozenset[str]:
 def _collect_units(
     findings: Iterable[Finding],
     groups: Iterable[tuple[str, str, ServiceClass]],
+    catalog: Catalog,
+    assigner: Assigner,
 ) -> dict[_CellKey, _CellUnits]:
-    """Every finding in the units it is evidence for, by cell (DESIGN: "Units, per cell")."""
+    """Every finding in the units it is evidence for, by cell (DESIGN: "Units, per cell").
+    A resource counts for its own party; an account setting (it has no tags) for the party
+    that holds the layer of the service it protects, or of the account row."""
     findings = list(findings)
     classes: dict[tuple[str, str], list[ServiceClass]] = defaultdict(list)
     for account, service, cls in groups:
@@ -173,20 +189,36 @@ def _collect_units(
     for f in findings:
         c, r = f.control, f.resource
         if c.baseline:
-            key: _CellKey = (r.account, ACCOUNT_ROW, ACCOUNT_ROW_CLASS, c.layer)
+            party = _default_party(
+                catalog, assigner, r.account, ACCOUNT_ROW, ACCOUNT_ROW_CLASS, c.layer
+            )
+            key: _CellKey = (r.account, ACCOUNT_ROW, ACCOUNT_ROW_CLASS, c.layer, party)
             cells[key].unit((c.id, r.region), setting=True).findings.append(f)
         elif c.account_scoped:
             for svc in c.protects:
                 for cls in classes.get((r.account, svc), ()):
-                    key = (r.account, svc, cls, c.layer)
+                    party = _default_party(catalog, assigner, r.account, svc, cls, c.layer)
+                    key = (r.account, svc, cls, c.layer, party)
                     cells[key].unit((c.id, r.region), setting=True).findings.append(f)
         else:
-            key = (r.account, r.service, f.service_class, c.layer)
+            key = (r.account, r.service, f.service_class, c.layer, f.party)
             if f.status == FindingStatus.FAIL and _is_covered(covering, r, c):
                 cells[key].covered[c.id] += 1
                 continue
             cells[key].unit(_resource_key(r), setting=False).findings.append(f)
     return cells
+
+
+def _default_party(
+    catalog: Catalog,
+    assigner: Assigner,
+    account: str,
+    service: str,
+    cls: ServiceClass,
+    layer: Layer,
+) -> str:
+    """The party that holds a layer of a service where no resource tag decides."""
+    return assigner.party(catalog.owner(layer, service, cls), account, service, layer, {})
 
 
 def _is_covered(covering: dict[tuple[str, str], dict[str, str]], r: Resource, c: Control) -> bool:
@@ -219,7 +251,7 @@ def _evidence(units: Iterable[_Unit], covered: Counter[str]) -> tuple[str, str]:
             ):
                 worst = f.control.severity
     parts = []
-    for status in ("fail", "unknown", "pass"):
+    for status in ("fail", "unknown", "accepted", "pass"):
         controls = by_status.get(status)
         if controls:
             order = sorted(controls.items(), key=lambda kv: (-severity[kv[0]].rank, kv[0]))
@@ -242,8 +274,11 @@ def _judge(cell: _CellUnits) -> _Judged | None:
     if not states:
         return None
     counts = Counter(states)
-    n, controlled = len(states), counts[UnitState.CONTROLLED]
-    if controlled == n:
+    # Accepted units are left out of the judgement: the cell is judged on the others.
+    n, controlled = len(states) - counts[UnitState.ACCEPTED], counts[UnitState.CONTROLLED]
+    if n == 0:
+        status, reason = CellStatus.NOT_ASSESSED, REASON_ACCEPTED
+    elif controlled == n:
         status, reason = CellStatus.COVERED, ""
     elif controlled:
         status, reason = CellStatus.PARTIAL, _why(counts)
@@ -273,9 +308,11 @@ def _cell(
     reason: str,
     judged: _Judged | None = None,
     evidence: str = "",
+    settings_only: bool = False,
 ) -> Cell:
     counts = judged.counts if judged else Counter()
     n = sum(counts.values())
+    judged_units = n - counts[UnitState.ACCEPTED]
     controlled = counts[UnitState.CONTROLLED]
     return Cell(
         **base,  # type: ignore[arg-type]
@@ -285,38 +322,65 @@ def _cell(
         exposed=counts[UnitState.EXPOSED],
         weak=counts[UnitState.WEAK],
         unreadable=counts[UnitState.UNREADABLE],
-        coverage=(100 * controlled) // n if n else 0,
+        accepted=counts[UnitState.ACCEPTED],
+        coverage=(100 * controlled) // judged_units if judged_units else 0,
         worst=judged.worst if judged else "",
         reason=reason,
         evidence=judged.evidence if judged else evidence,
+        settings_only=settings_only,
     )
 
 
-def matrix(inventory: Inventory, findings: Sequence[Finding], catalog: Catalog) -> list[Cell]:
+def matrix(
+    inventory: Inventory,
+    findings: Sequence[Finding],
+    catalog: Catalog,
+    assigner: Assigner | None = None,
+) -> list[Cell]:
     """Per account: the `account` row, then one row per service (and class) in use; a cell
-    per layer. Ordered by account, then the account row, then services by name."""
+    per layer, or one per party where tag rules split a layer between parties. Ordered by
+    account, then the account row, then services by name; a layer's parties by name."""
+    assigner = assigner or Assigner(NO_OWNERS)
     in_use = services_in_use(inventory, catalog)
-    units = _collect_units(findings, in_use)
+    units = _collect_units(findings, in_use, catalog, assigner)
+    parties: dict[tuple[str, str, ServiceClass, Layer], set[str]] = defaultdict(set)
+    for a, svc, cls, layer, party in units:
+        parties[(a, svc, cls, layer)].add(party)
     observers = _Observers.of(catalog)
     scanned = _scanned(inventory, catalog)
     accounts = sorted({inventory.account} | {a for a, _s, _c in in_use})
+
+    def keys(account: str, service: str, cls: ServiceClass, layer: Layer) -> list[_CellKey]:
+        held = parties.get((account, service, cls, layer))
+        if not held:
+            held = {_default_party(catalog, assigner, account, service, cls, layer)}
+        return [(account, service, cls, layer, p) for p in sorted(held)]
+
     cells: list[Cell] = []
     for account in accounts:
         account_row: dict[Layer, Cell] = {}
         for layer in Layer:
-            key: _CellKey = (account, ACCOUNT_ROW, ACCOUNT_ROW_CLASS, layer)
             sources = observers.baseline.get(layer, frozenset())
-            cell = _judge_cell(key, units.get(key), sources, scanned, catalog, None)
-            account_row[layer] = cell
-            cells.append(cell)
+            for key in keys(account, ACCOUNT_ROW, ACCOUNT_ROW_CLASS, layer):
+                cell = _judge_cell(key, units.get(key), sources, scanned, catalog, None)
+                account_row[layer] = _worse(account_row.get(layer), cell)
+                cells.append(cell)
         for acc, service, cls in sorted(k for k in in_use if k[0] == account):
             for layer in Layer:
-                key = (acc, service, cls, layer)
                 sources = observers.service.get((service, layer), frozenset())
-                cells.append(
-                    _judge_cell(key, units.get(key), sources, scanned, catalog, account_row[layer])
-                )
+                for key in keys(acc, service, cls, layer):
+                    cells.append(
+                        _judge_cell(
+                            key, units.get(key), sources, scanned, catalog, account_row[layer]
+                        )
+                    )
     return cells
+
+
+def _worse(a: Cell | None, b: Cell) -> Cell:
+    """The account row's cell a via-account cell shows (the worse, should a layer of the
+    account row ever be split between parties)."""
+    return b if a is None or b.status.rank > a.status.rank else a
 
 
 def _judge_cell(
@@ -327,7 +391,7 @@ def _judge_cell(
     catalog: Catalog,
     account_cell: Cell | None,
 ) -> Cell:
-    account, service, cls, layer = key
+    account, service, cls, layer, party = key
     owner = catalog.owner(layer, service, cls)
     base: dict[str, object] = {
         "account": account,
@@ -335,17 +399,22 @@ def _judge_cell(
         "service": service,
         "service_class": cls,
         "owner": owner,
+        "party": party,
     }
     if owner == AWS:
         return _cell(base, CellStatus.INHERITED, REASON_INHERITED, evidence=catalog.attestation)
     judged = _judge(cell_units) if cell_units is not None else None
     complete = sources <= scanned
     if judged is not None:
+        assert cell_units is not None
+        only = all(u.setting for u in cell_units.units.values())
         # Only a partial cell stays what it is when more evidence could come from a service
         # left out of the scan (`-s`): covered, gap and unreadable cells could all change.
         if not complete and judged.status != CellStatus.PARTIAL:
-            return _cell(base, CellStatus.NOT_ASSESSED, REASON_NOT_SCANNED, judged)
-        return _cell(base, judged.status, judged.reason, judged)
+            return _cell(
+                base, CellStatus.NOT_ASSESSED, REASON_NOT_SCANNED, judged, settings_only=only
+            )
+        return _cell(base, judged.status, judged.reason, judged, settings_only=only)
     if (
         account_cell is not None
         and account_cell.resources
@@ -361,7 +430,7 @@ def _judge_cell(
     return _cell(base, CellStatus.NOT_ASSESSED, REASON_NOT_APPLICABLE)
 
 
-def _rank_key(gap: Gap) -> tuple[int, int, int, int, str, str, str]:
+def _rank_key(gap: Gap) -> tuple[int, int, int, int, str, str, str, str]:
     c = gap.cell
     worst = Severity(c.worst).rank if c.worst else -1
     return (
@@ -372,6 +441,7 @@ def _rank_key(gap: Gap) -> tuple[int, int, int, int, str, str, str]:
         c.account,
         c.service,
         c.layer.value,
+        c.party,
     )
 
 
@@ -379,15 +449,22 @@ def ranked_gaps(cells: Sequence[Cell]) -> list[Gap]:
     """Gaps (no unit controlled), then exposures (partial or unassessable cells holding
     exposed units), each ranked: exposed before weak, by worst severity, then by the units
     affected. A baseline gap is listed once, on the account row, naming the services it
-    shows on."""
+    shows on; a gap made only of account settings protecting a service with several class
+    rows (Lambda zip and image functions) is listed once, on the first class."""
     affects: dict[tuple[str, Layer], list[str]] = defaultdict(list)
     for c in cells:
         if c.reason == REASON_VIA_ACCOUNT:
             affects[(c.account, c.layer)].append(c.service)
     out: list[Gap] = []
+    seen: set[tuple[str, str, Layer, str, str]] = set()
     for c in cells:
         if c.reason == REASON_VIA_ACCOUNT:
             continue
+        if c.settings_only:
+            same = (c.account, c.service, c.layer, c.party, c.evidence)
+            if same in seen:
+                continue
+            seen.add(same)
         if c.status == CellStatus.GAP:
             shown = (
                 tuple(sorted(set(affects[(c.account, c.layer)])))

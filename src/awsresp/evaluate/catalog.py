@@ -25,6 +25,10 @@ REFERENCE_KEYS = {
     "nist-800-53-r5": re.compile(r"^[A-Z]{2}-\d+(\(\d+\))?$"),
     "pci-dss-4.0": re.compile(r"^\d+(\.\d+)+$"),
     "aws-fsbp": re.compile(r"^[A-Za-z0-9]+\.\d+$"),
+    # HIPAA Security Rule sections, e.g. 164.312(b), 164.312(a)(2)(iv)
+    "hipaa": re.compile(r"^164\.3(08|10|12|14|16)(\([a-zA-Z0-9]+\))+$"),
+    # SOC 2 Trust Services Criteria (2017, revised points of focus 2022), e.g. CC6.1, A1.2
+    "soc2": re.compile(r"^(CC[1-9]|A1|C1|PI1|P[1-8])\.\d+$"),
 }
 _CONTROL_KEYS = {
     "id",
@@ -75,7 +79,6 @@ class Catalog:
     ownership: dict[Layer, dict[ServiceClass, str]] = field(default_factory=dict)
     ownership_sources: dict[Layer, tuple[str, ...]] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
-    third_parties: list[str] = field(default_factory=list)
     attestation: str = ""
     controls: dict[str, Control] = field(default_factory=dict)
 
@@ -84,9 +87,6 @@ class Catalog:
             if o.layer == layer and o.service in (service, "*"):
                 return o.owner
         return self.ownership[layer][service_class]
-
-    def owners(self) -> tuple[str, ...]:
-        return (*BUILTIN_OWNERS, *self.third_parties)
 
     def service_class(self, resource_type: str, config: Mapping[str, Any]) -> ServiceClass:
         service = resource_type.split(".", 1)[0]
@@ -203,17 +203,24 @@ def _load_services(path: Path, cat: Catalog) -> None:
         cat.type_rules[rtype] = tuple(parsed)
 
 
+# Named parties (an MSP, a vendor, a team) are assigned by the owners file (--owners), which
+# can split a service by account, OU or tag; ownership.yaml says only who holds a layer
+# between AWS and the customer.
+_PARTIES_MOVED = (
+    "named parties are assigned by the owners file now (--owners FILE; see docs/ownership.md);"
+    " ownership.yaml owners are customer, aws or shared"
+)
+
+
 def _load_ownership(path: Path, cat: Catalog) -> None:
-    allowed = {"third_parties", "layers", "overrides", "attestation"}
-    node = _mapping(path.name, "top level", _read_yaml(path), allowed)
-    for tp in node.get("third_parties", []) or []:
-        if not isinstance(tp, str) or not tp.strip() or tp in BUILTIN_OWNERS:
-            raise SpecError(path.name, "third_parties", f"invalid third party name {tp!r}")
-        if tp not in cat.third_parties:
-            cat.third_parties.append(tp)
+    allowed = {"layers", "overrides", "attestation"}
+    raw = _read_yaml(path)
+    if isinstance(raw, dict) and "third_parties" in raw:
+        raise SpecError(path.name, "third_parties", _PARTIES_MOVED)
+    node = _mapping(path.name, "top level", raw, allowed)
     if "attestation" in node:
         cat.attestation = str(node["attestation"])
-    owners = cat.owners()
+    owners = BUILTIN_OWNERS
     for lid, entry in _mapping(path.name, "layers", node.get("layers", {}) or {}).items():
         where = f"layer {lid}"
         layer = _layer(path.name, where, lid)
@@ -232,7 +239,12 @@ def _load_ownership(path: Path, cat: Catalog) -> None:
         where = f"override {i + 1}"
         o = _mapping(path.name, where, o, {"layer", "service", "owner", "source"})
         if o.get("owner") not in owners:
-            raise SpecError(path.name, where, f"unknown owner {o.get('owner')!r}")
+            raise SpecError(
+                path.name,
+                where,
+                f"unknown owner {o.get('owner')!r}: the owner is customer, aws or shared;"
+                " a named party is assigned by the owners file (--owners, docs/ownership.md)",
+            )
         if not o.get("source"):
             raise SpecError(path.name, where, "an override must cite its source (e.g. a contract)")
         cat.overrides.append(

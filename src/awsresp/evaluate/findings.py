@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
 from awsresp.evaluate import rules
+from awsresp.evaluate.accountable import Accountability
 from awsresp.evaluate.catalog import Catalog
-from awsresp.model import Control, Finding, FindingStatus, Inventory, Resource
+from awsresp.model import AWS, CUSTOMER, Control, Finding, FindingStatus, Inventory, Resource
 
 
 def controls_by_type(catalog: Catalog) -> dict[str, list[Control]]:
@@ -39,9 +40,14 @@ def evaluate_control(
     return (FindingStatus.PASS if result else FindingStatus.FAIL), evidence
 
 
-def findings(inventory: Inventory, catalog: Catalog, now: dt.datetime) -> Iterator[Finding]:
+def findings(
+    inventory: Inventory,
+    catalog: Catalog,
+    now: dt.datetime,
+    accountable: Accountability | None = None,
+) -> Iterator[Finding]:
     """One finding per applicable control and resource, in inventory order."""
-    return findings_for(inventory.resources, catalog, now)
+    return findings_for(inventory.resources, catalog, now, accountable=accountable)
 
 
 def findings_for(
@@ -49,10 +55,12 @@ def findings_for(
     catalog: Catalog,
     now: dt.datetime,
     by_type: Mapping[str, list[Control]] | None = None,
+    accountable: Accountability | None = None,
 ) -> Iterator[Finding]:
     """One finding per applicable control and resource, in the order given. Each resource's
     findings depend on that resource alone, so a scan evaluates each resource type as soon
-    as it is collected (scan.scan_account)."""
+    as it is collected (scan.scan_account). `accountable`: the owners and accept files,
+    which name each finding's party and accept failures."""
     if by_type is None:
         by_type = controls_by_type(catalog)
     for resource in resources:
@@ -65,11 +73,18 @@ def findings_for(
             if outcome is None:
                 continue
             status, evidence = outcome
+            owner = catalog.owner(control.layer, resource.service, service_class)
+            if accountable is None:
+                party, acceptance = (AWS if owner == AWS else CUSTOMER), None
+            else:
+                party, status, acceptance = accountable.judge(control, resource, owner, status)
             yield Finding(
                 control=control,
                 resource=resource,
                 status=status,
                 evidence=evidence,
                 service_class=service_class,
-                owner=catalog.owner(control.layer, resource.service, service_class),
+                owner=owner,
+                party=party,
+                acceptance=acceptance,
             )

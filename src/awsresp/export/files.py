@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from awsresp.errors import OutputError
+from awsresp.export.frameworks import FRAMEWORK_COLUMNS, framework_rows
+from awsresp.export.owners import OWNER_COLUMNS, owner_rows
 from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
 from awsresp.export.report import ReportFormat, render_report, scan_file
 from awsresp.export.scanjson import iter_scan_json, scan_document
@@ -116,11 +118,23 @@ def table_rows(result: ScanResult) -> tuple[tuple[str, list[str], Iterable[dict[
     )
 
 
+def summary_rows(
+    result: ScanResult,
+) -> tuple[tuple[str, list[str], Iterable[dict[str, Any]]], ...]:
+    """(file name, columns, rows) of the scan's summaries: owners.csv (per accountable party)
+    and frameworks.csv (per framework requirement). Not partition tables: an organization's
+    are a view over the accounts' findings, not a union of rows."""
+    return (
+        ("owners.csv", OWNER_COLUMNS, owner_rows(result)),
+        ("frameworks.csv", FRAMEWORK_COLUMNS, framework_rows(result.requirements)),
+    )
+
+
 def output_files(result: ScanResult) -> list[tuple[str, str]]:
-    """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv and scan.json
-    (for uploads, e.g. the Lambda handler's to S3)."""
+    """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv,
+    frameworks.csv and scan.json (for uploads, e.g. the Lambda handler's to S3)."""
     files = []
-    for name, columns, rows in table_rows(result):
+    for name, columns, rows in (*table_rows(result), *summary_rows(result)):
         buf = io.StringIO()
         write_csv(buf, columns, rows)
         files.append((name, buf.getvalue()))
@@ -168,16 +182,17 @@ def write_reports(directory: Path, ocsf: bool = False) -> list[Path]:
 def write_files(
     result: ScanResult, directory: Path, excel: bool = False, ocsf: bool = False
 ) -> list[Path]:
-    """findings.csv, matrix.csv, gaps.csv, issues.csv, report.html (and findings.ocsf.json
-    with `ocsf`) and scan.json, published as a set: every file is written to a temporary
-    file first; only when all are complete are they renamed into place, scan.json last. So
+    """findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv, frameworks.csv,
+    report.html (and findings.ocsf.json with `ocsf`) and scan.json, published as a set:
+    every file is written to a temporary file first; only when all are complete are they
+    renamed into place, scan.json last. So
     a failure while writing (a full disk) leaves every previous file, and scan.json, which
     lists the SHA-256 of the others, is the marker of a complete set: a kill between the
     renames leaves files whose digests the scan.json beside them does not list."""
     prepare_dir(directory)
     staged: list[_Staged] = []
     try:
-        for name, columns, rows in table_rows(result):
+        for name, columns, rows in (*table_rows(result), *summary_rows(result)):
             staged.append(_Staged(directory / name))
             with os.fdopen(
                 staged[-1].fd, "w", encoding="utf-8-sig" if excel else "utf-8", newline=""

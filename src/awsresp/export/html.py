@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +23,14 @@ from awsresp.export.view import (
     CellFindings,
     View,
     cell_findings,
+    cell_mark,
     cell_text,
     colour_class,
     describe,
     failing,
-    owner_mark,
 )
 from awsresp.model import ACCOUNT_ROW, CellStatus
-from awsresp.scanfile import ScanFile
+from awsresp.scanfile import FrameworkRow, ScanFile
 
 # What the page embeds of the findings: the rest stay in findings.csv (the page says so).
 # About 2,500 findings keep a 1,000-resource account's page well under 2 MB.
@@ -186,7 +187,7 @@ def _environment() -> jinja2.Environment:
     env.filters["colour"] = colour_class
     env.filters["describe"] = describe
     env.filters["failing"] = failing
-    env.filters["owner_mark"] = owner_mark
+    env.filters["cell_mark"] = cell_mark
     env.filters["sev"] = lambda s: SEVERITY_LETTER.get(s, "")
     return env
 
@@ -203,9 +204,7 @@ def render_html(scan: ScanFile) -> str:
     view = View.of(scan)
     behind = cell_findings(scan)
     embedded = _embed(scan, behind)
-    cell_index = {
-        (c.account_id, c.service, c.service_class, c.layer): i for i, c in enumerate(scan.matrix)
-    }
+    cell_index = {c.key: i for i, c in enumerate(scan.matrix)}
     account_row = {
         (c.account_id, c.layer): i for i, c in enumerate(scan.matrix) if c.service == ACCOUNT_ROW
     }
@@ -214,7 +213,9 @@ def render_html(scan: ScanFile) -> str:
         for i, c in enumerate(scan.matrix)
         if c.reason == VIA_ACCOUNT and (c.account_id, c.layer) in account_row
     }
-    owners = sorted({c.owner for c in scan.matrix})
+    # The filter is by accountable party (the customer, AWS, the parties of the owners file);
+    # scans before the owners file have no party, and filter by owner.
+    owners = sorted({c.party or c.owner for c in scan.matrix})
     style = env.get_template("report.css").render(palette=PALETTE)
     script = env.get_template("report.js").render()
     data = script_json(
@@ -225,7 +226,7 @@ def render_html(scan: ScanFile) -> str:
                     "d": reveal_hidden(describe(c)),
                     "e": reveal_hidden(c.evidence),
                     "s": c.status.value,
-                    "o": c.owner,
+                    "o": c.party or c.owner,
                     "w": c.worst,
                     "a": c.account_id,
                 }
@@ -252,4 +253,13 @@ def render_html(scan: ScanFile) -> str:
         max_findings=MAX_FINDINGS,
         per_cell=PER_CELL,
         statuses=[s.value for s in CellStatus],
+        frameworks=_frameworks(scan),
     )
+
+
+def _frameworks(scan: ScanFile) -> list[tuple[str, dict[str, int], list[FrameworkRow]]]:
+    """(framework, status counts, its rows) for the framework tab, in scan order."""
+    out: dict[str, list[FrameworkRow]] = {}
+    for r in scan.frameworks:
+        out.setdefault(r.framework, []).append(r)
+    return [(name, dict(Counter(r.status.value for r in rows)), rows) for name, rows in out.items()]

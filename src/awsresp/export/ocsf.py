@@ -22,8 +22,10 @@ SEVERITY_ID = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 _SEVERITY_NAME = {1: "Informational", 2: "Low", 3: "Medium", 4: "High", 5: "Critical"}
 # compliance.status_id: 1 Pass, 2 Warning ("did not yield a result due to missing
 # information": a read failed), 3 Fail.
-COMPLIANCE_STATUS_ID = {"pass": 1, "unknown": 2, "fail": 3}
+# An accepted risk failed the control (3 Fail) and is reported as suppressed.
+COMPLIANCE_STATUS_ID = {"pass": 1, "unknown": 2, "fail": 3, "accepted": 3}
 _FINDING_NEW = 1  # status_id of the finding itself: New (it is reported, not triaged)
+_FINDING_SUPPRESSED = 3  # ... or Suppressed: a failure the user accepted until its expiry
 
 
 def _epoch_ms(iso: str) -> int:
@@ -81,6 +83,7 @@ def ocsf_finding(f: FindingRow, scan: ScanFile) -> dict[str, Any]:
     unmapped: dict[str, Any] = {
         "layer": f.layer.value,
         "owner": f.owner,
+        "party": f.party,
         "service": f.service,
         "service_class": f.service_class.value,
         "safeguard": f.safeguard,
@@ -89,6 +92,13 @@ def ocsf_finding(f: FindingRow, scan: ScanFile) -> dict[str, Any]:
     }
     if f.ou_path:
         unmapped["ou_path"] = f.ou_path
+    accepted = f.status.value == "accepted"
+    if f.accepted_until:
+        unmapped["accepted"] = {
+            "reason": f.accepted_reason,
+            "approver": f.accepted_by,
+            "until": f.accepted_until,
+        }
     return {
         "metadata": {
             "version": OCSF_VERSION,
@@ -108,8 +118,8 @@ def ocsf_finding(f: FindingRow, scan: ScanFile) -> dict[str, Any]:
         "type_name": "Compliance Finding: Create",
         "severity_id": severity_id,
         "severity": _SEVERITY_NAME[severity_id],
-        "status_id": _FINDING_NEW,
-        "status": "New",
+        "status_id": _FINDING_SUPPRESSED if accepted else _FINDING_NEW,
+        "status": "Suppressed" if accepted else "New",
         "status_code": f.status.value,
         "message": f"{f.control_title}: {f.status.value} on {f.resource_type} {resource['name']}",
         "finding_info": {

@@ -7,11 +7,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from awsresp import __version__
+from awsresp.export.frameworks import framework_rows
+from awsresp.export.owners import owner_rows
 from awsresp.export.tables import cell_row, finding_row, gap_rows, issue_row
 from awsresp.model import Resource, ScanResult
 
 # 2: the gap rule v2 (cells judged per unit; the account row; gaps and exposures ranked)
-# and the scan's scope (services and regions collected).
+# and the scan's scope (services and regions collected). Later additions are new keys and
+# columns a version-2 reader may ignore: parties and accepted risks (a finding status
+# `accepted`, columns party, accepted*, the lists owners, frameworks and warnings).
 SCHEMA_VERSION = 2
 
 
@@ -33,7 +37,7 @@ def resource_json(r: Resource, service_class: str) -> dict[str, Any]:
 
 
 # The long lists of scan.json: streamed item by item when the file is written.
-_STREAMED = ("issues", "findings", "matrix", "gaps", "resources")
+_STREAMED = ("issues", "findings", "matrix", "gaps", "frameworks", "resources")
 
 
 def _document_parts(result: ScanResult) -> dict[str, Any]:
@@ -58,6 +62,9 @@ def _document_parts(result: ScanResult) -> dict[str, Any]:
         "findings": (finding_row(f, result.scanned_at, info) for f in result.findings),
         "matrix": (cell_row(c, info) for c in result.cells),
         "gaps": gap_rows(result.ranked, info),
+        "owners": list(owner_rows(result)),
+        "frameworks": framework_rows(result.requirements),
+        "warnings": list(result.warnings),
         "undetermined": [{"account_id": a, "service": s} for a, s in result.undetermined],
         "resources": (
             resource_json(r, cls) for r, cls in zip(inv.resources, result.classes, strict=True)

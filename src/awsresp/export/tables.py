@@ -26,6 +26,7 @@ FINDING_COLUMNS = [
     "service_class",
     "layer",
     "owner",
+    "party",
     "control_id",
     "control_title",
     "status",
@@ -34,6 +35,9 @@ FINDING_COLUMNS = [
     "evidence",
     "references",
     "remediation",
+    "accepted_reason",
+    "accepted_by",
+    "accepted_until",
     "scanned_at",
     "finding_id",
 ]
@@ -43,12 +47,14 @@ MATRIX_COLUMNS = [
     "service",
     "service_class",
     "owner",
+    "party",
     "status",
     "resources",
     "controlled",
     "exposed",
     "weak",
     "unreadable",
+    "accepted",
     "coverage",
     "worst",
     "reason",
@@ -103,6 +109,7 @@ def account_fields(account_id: str, info: AccountInfo | None) -> dict[str, str]:
 
 def finding_row(f: Finding, scanned_at: str, info: AccountInfo | None = None) -> dict[str, Any]:
     r = f.resource
+    a = f.acceptance
     return {
         **account_fields(r.account, info),
         "region": r.region,
@@ -114,6 +121,7 @@ def finding_row(f: Finding, scanned_at: str, info: AccountInfo | None = None) ->
         "service_class": f.service_class.value,
         "layer": f.layer.value,
         "owner": f.owner,
+        "party": f.party,
         "control_id": f.control.id,
         "control_title": f.control.title,
         "status": f.status.value,
@@ -122,6 +130,10 @@ def finding_row(f: Finding, scanned_at: str, info: AccountInfo | None = None) ->
         "evidence": _json(f.evidence),
         "references": references_text(f.control.references),
         "remediation": f.control.remediation,
+        # An acceptance that expired is kept on the (failing) finding, so it shows.
+        "accepted_reason": a.reason if a else "",
+        "accepted_by": a.approver if a else "",
+        "accepted_until": a.expires if a else "",
         "scanned_at": scanned_at,
         "finding_id": finding_id(r.account, f.control.id, r.arn, r.type, r.id, r.region),
     }
@@ -134,12 +146,14 @@ def cell_row(c: Cell, info: AccountInfo | None = None) -> dict[str, Any]:
         "service": c.service,
         "service_class": c.service_class.value,
         "owner": c.owner,
+        "party": c.party,
         "status": c.status.value,
         "resources": c.resources,
         "controlled": c.controlled,
         "exposed": c.exposed,
         "weak": c.weak,
         "unreadable": c.unreadable,
+        "accepted": c.accepted,
         "coverage": c.coverage,
         "worst": c.worst,
         "reason": c.reason,

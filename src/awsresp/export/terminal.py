@@ -11,11 +11,14 @@ from tabulate import tabulate
 
 from awsresp.model import (
     ACCOUNT_ROW,
+    AWS,
     CUSTOMER,
     SHARED,
     Cell,
     CellStatus,
     CollectionIssue,
+    Finding,
+    FindingStatus,
     Gap,
     Layer,
     ScanResult,
@@ -62,23 +65,30 @@ _LAYER_HEADING = {
 _UNREADABLE = "unreadable"
 _NOT_SCANNED = "not-scanned"
 _VIA_ACCOUNT = "via-account"
+_ACCEPTED = "accepted"
 MATRIX_LEGEND = (
     "covered: every unit controlled | 62% H: share of units controlled, worst failing severity"
     " (C critical, H high, M medium, L low) | GAP H: no unit controlled\n"
     "?: unreadable | n/s: not scanned | -: not assessed | ^: no control of its own, see the"
     " account row | (S): shared with AWS | aws: AWS's layer, inherited"
 )
+# Shown only when some cell carries it: accepted risks, and parties named by the owners file.
+ACCEPTED_LEGEND = "*: some units' failures are accepted risks | acc: every unit's are"
 
 
 def _initial(severity: str) -> str:
     return severity[:1].upper()
 
 
-def cell_text(cell: Cell) -> str:
-    """The short text of a cell: `covered`, `62% H`, `GAP C`, `?`, `-`, `^`, `aws`."""
+def cell_text(cell: Cell, mark: str = "") -> str:
+    """The short text of a cell: `covered`, `62% H`, `GAP C`, `?`, `-`, `^`, `aws`, `acc`;
+    `*` when some units' failures are accepted; `(S)` when shared with AWS; `mark` (`#1`)
+    names the party accountable when it is not the customer."""
     if cell.status == CellStatus.INHERITED:
         return "aws"
-    if cell.reason == _VIA_ACCOUNT:
+    if cell.reason == _ACCEPTED:
+        text = "acc"
+    elif cell.reason == _VIA_ACCOUNT:
         text = "^"
     elif cell.status == CellStatus.COVERED:
         text = "covered"
@@ -92,9 +102,16 @@ def cell_text(cell: Cell) -> str:
         text = "n/s"
     else:
         text = "-"
-    if cell.owner == CUSTOMER:
-        return text
-    return f"{text} ({'S' if cell.owner == SHARED else cell.owner})"
+    if cell.accepted and cell.reason != _ACCEPTED:
+        text += "*"
+    tag = " ".join(t for t in ("S" if cell.owner == SHARED else "", mark) if t)
+    return f"{text} ({tag})" if tag else text
+
+
+def party_marks(cells: Iterable[Cell]) -> dict[str, str]:
+    """`#1`, `#2`... for the named parties holding cells (the customer and AWS have none)."""
+    named = sorted({c.party for c in cells} - {CUSTOMER, AWS})
+    return {p: f"#{n}" for n, p in enumerate(named, start=1)}
 
 
 def _row_label(account: str, service: str, cls: str, many_accounts: bool) -> str:
@@ -107,14 +124,34 @@ def _row_label(account: str, service: str, cls: str, many_accounts: bool) -> str
 def matrix_table(cells: Iterable[Cell]) -> str:
     """Services down (the account row first), layers across, so the table stays as wide as
     the layer list however many services run. Layers that are AWS's on every row (physical
-    and virtualization, usually) are named in one line instead of taking columns."""
+    and virtualization, usually) are named in one line instead of taking columns. A service
+    whose layers tag rules split between parties gets one row per party."""
     cell_list = list(cells)
-    rows_keys: list[tuple[str, str, str]] = []
+    marks = party_marks(cell_list)
+    layers_of: dict[tuple[str, str, str, Layer], int] = {}
     for c in cell_list:
-        key = (c.account, c.service, c.service_class.value)
+        k = (c.account, c.service, c.service_class.value, c.layer)
+        layers_of[k] = layers_of.get(k, 0) + 1
+    split = {k[:3] for k, n in layers_of.items() if n > 1}
+
+    def row_of(c: Cell) -> tuple[str, str, str, str]:
+        base = (c.account, c.service, c.service_class.value)
+        return (*base, c.party if base in split else "")
+
+    rows_keys: list[tuple[str, str, str, str]] = []
+    index: dict[tuple[str, str, str, str, Layer], Cell] = {}
+    for c in cell_list:
+        key = row_of(c)
+        if key[3] == AWS:  # AWS's layers of a split service show on each party's row
+            continue
         if key not in rows_keys:
             rows_keys.append(key)
-    index = {(c.account, c.service, c.service_class.value, c.layer): c for c in cell_list}
+        index[(*key, c.layer)] = c
+    for c in cell_list:
+        if row_of(c)[3] == AWS:
+            for key in rows_keys:
+                if key[:3] == row_of(c)[:3]:
+                    index[(*key, c.layer)] = c
     inherited_everywhere = [
         layer
         for layer in Layer
@@ -129,16 +166,23 @@ def matrix_table(cells: Iterable[Cell]) -> str:
         for layer in Layer
         if layer not in inherited_everywhere and any(index.get((*k, layer)) for k in rows_keys)
     ]
-    many = len({a for a, _, _ in rows_keys}) > 1
+    many = len({k[0] for k in rows_keys}) > 1
     headers = ["service (class)"] + [_LAYER_HEADING.get(layer, layer.value) for layer in layers]
     rows = []
-    for a, s, cls in rows_keys:
-        row = [_row_label(a, s, cls, many)]
+    for a, s, cls, party in rows_keys:
+        label = _row_label(a, s, cls, many)
+        row = [f"{label} {marks.get(party, party)}" if party else label]
         for layer in layers:
-            found = index.get((a, s, cls, layer))
-            row.append(cell_text(found) if found else "")
+            found = index.get((a, s, cls, party, layer))
+            mark = "" if party or found is None else marks.get(found.party, "")
+            row.append(cell_text(found, mark) if found else "")
         rows.append(row)
     lines = [tabulate(rows, headers=headers, tablefmt="simple"), "", MATRIX_LEGEND]
+    if any(c.accepted for c in cell_list):
+        lines.append(ACCEPTED_LEGEND)
+    if marks:
+        named = ", ".join(f"{m} {p}" for p, m in marks.items())
+        lines.append(f"{named}: the party accountable for the customer's part (owners file)")
     if inherited_everywhere:
         names = ", ".join(layer.value for layer in inherited_everywhere)
         lines.append(f"{names}: AWS's on every row (inherited; see AWS Artifact)")
@@ -171,7 +215,7 @@ def gaps_table(gaps: Sequence[Gap]) -> str:
                 *([c.account] if many else []),
                 c.service,
                 c.layer.value,
-                c.owner,
+                f"{c.party} (S)" if c.owner == SHARED else c.party,
                 c.worst or "-",
                 f"{c.exposed}/{c.weak}/{c.resources}",
                 _shorten(detail, 70),
@@ -182,7 +226,7 @@ def gaps_table(gaps: Sequence[Gap]) -> str:
         *(["account"] if many else []),
         "service",
         "layer",
-        "owner",
+        "party",
         "worst",
         "exposed/weak/units",
         "failing controls (or services affected)",
@@ -203,6 +247,21 @@ def issues_table(issues: Iterable[CollectionIssue]) -> str:
     return tabulate(
         rows, headers=["kind", "iam action", "error", "resource type", "regions", "count"]
     )
+
+
+def accepted_table(findings: Iterable[Finding]) -> str:
+    """The accepted risks behind the scan's `accepted` findings, one line per entry."""
+    grouped: dict[tuple[str, str, str, str, str], int] = {}
+    for f in findings:
+        a = f.acceptance
+        if f.status == FindingStatus.ACCEPTED and a is not None:
+            key = (f.control.id, a.expires, a.approver, a.reason, a.where)
+            grouped[key] = grouped.get(key, 0) + 1
+    rows = [
+        [control, n, until, _shorten(approver, 20), _shorten(reason, 50)]
+        for (control, until, approver, reason, _where), n in sorted(grouped.items())
+    ]
+    return tabulate(rows, headers=["control", "findings", "until", "approver", "reason"])
 
 
 def terminal_view(result: ScanResult) -> str:
@@ -229,6 +288,15 @@ def terminal_view(result: ScanResult) -> str:
             f"Exposures: {len(exposures)} layer(s) partly controlled, with exposed resources",
             "",
             gaps_table(exposures),
+            "",
+        ]
+    accepted = [f for f in result.findings if f.status == FindingStatus.ACCEPTED]
+    if accepted:
+        parts += [
+            f"Accepted risks: {len(accepted)} failing finding(s) accepted until their expiry"
+            " (findings.csv has each one)",
+            "",
+            accepted_table(accepted),
             "",
         ]
     if result.undetermined:

@@ -101,9 +101,19 @@ def owner_mark(owner: str) -> str:
     return owner
 
 
+def cell_mark(cell: CellRow) -> str:
+    """A cell's owner and party in a word or two: S for shared with AWS, and the party that
+    answers for the customer's part when it is not the customer ("S Acme MSP")."""
+    parts = [owner_mark(cell.owner)]
+    if cell.party not in ("", CUSTOMER, AWS, cell.owner):
+        parts.append(cell.party)
+    return " ".join(p for p in parts if p)
+
+
 def describe(cell: CellRow) -> str:
     """A cell in one sentence (tooltips, screen readers, the XLSX comment)."""
-    where = f"{cell.service} / {cell.layer.value}, owner {cell.owner}"
+    party = f", party {cell.party}" if cell.party not in ("", CUSTOMER, AWS) else ""
+    where = f"{cell.service} / {cell.layer.value}, owner {cell.owner}{party}"
     if cell.status == CellStatus.INHERITED:
         return f"{where}: inherited from AWS. {cell.evidence}".strip()
     if cell.reason == VIA_ACCOUNT:
@@ -111,6 +121,7 @@ def describe(cell: CellRow) -> str:
     counts = (
         f"{cell.controlled} of {cell.resources} unit(s) controlled, {cell.exposed} exposed,"
         f" {cell.weak} weak, {cell.unreadable} unreadable"
+        + (f", {cell.accepted} accepted as a risk" if cell.accepted else "")
     )
     worst = f"; worst failing: {cell.worst}" if cell.worst else ""
     reason = f" ({cell.reason})" if cell.reason else ""
@@ -125,12 +136,13 @@ class MatrixRow:
     service: str
     service_class: str
     cells: tuple[CellRow | None, ...]  # one per layer of View.layers
+    # Set on the rows of a service whose layers tag rules split between parties.
+    party: str = ""
 
     @property
     def label(self) -> str:
-        if self.service == ACCOUNT_ROW:
-            return "account (baseline)"
-        return self.service
+        name = "account (baseline)" if self.service == ACCOUNT_ROW else self.service
+        return f"{name} [{self.party}]" if self.party else name
 
     @property
     def baseline(self) -> bool:
@@ -234,12 +246,26 @@ def cell_findings(scan: ScanFile) -> dict[int, CellFindings]:
 
 
 def _rows(scan: ScanFile, layers: Sequence[Layer]) -> list[MatrixRow]:
-    index: dict[tuple[str, str, str], dict[Layer, CellRow]] = {}
+    """One row per account x service x class; a service whose layers tag rules split
+    between parties gets one row per party (AWS's layers show on each of them)."""
+    held: dict[tuple[tuple[str, str, str], Layer], int] = defaultdict(int)
     for c in scan.matrix:
-        index.setdefault(c.row_key, {})[c.layer] = c
+        held[(c.row_key, c.layer)] += 1
+    split = {key for (key, _layer), n in held.items() if n > 1}
+    index: dict[tuple[str, str, str, str], dict[Layer, CellRow]] = {}
+    aws: dict[tuple[str, str, str], list[CellRow]] = defaultdict(list)
+    for c in scan.matrix:
+        if c.row_key in split and c.party == AWS:
+            aws[c.row_key].append(c)
+            continue
+        party = c.party if c.row_key in split else ""
+        index.setdefault((*c.row_key, party), {})[c.layer] = c
+    for (a, s, cls, _party), cells in index.items():
+        for c in aws.get((a, s, cls), ()):
+            cells.setdefault(c.layer, c)
     return [
-        MatrixRow(a, s, cls, tuple(cells.get(layer) for layer in layers))
-        for (a, s, cls), cells in index.items()
+        MatrixRow(a, s, cls, tuple(cells.get(layer) for layer in layers), party)
+        for (a, s, cls, party), cells in index.items()
     ]
 
 

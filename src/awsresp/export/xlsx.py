@@ -10,18 +10,20 @@ from typing import Any
 import xlsxwriter
 
 from awsresp import __version__
+from awsresp.export.frameworks import FRAMEWORK_COLUMNS
+from awsresp.export.owners import OWNER_COLUMNS
 from awsresp.export.tables import FINDING_COLUMNS, GAP_COLUMNS, ISSUE_COLUMNS
 from awsresp.export.view import (
     PALETTE,
     SEVERITY_LETTER,
     View,
+    cell_mark,
     cell_text,
     colour_class,
-    owner_mark,
 )
 from awsresp.scanfile import ScanFile
 
-SHEETS = ("Matrix", "Gaps", "Findings", "Issues", "About")
+SHEETS = ("Matrix", "Gaps", "Findings", "Issues", "Owners", "Frameworks", "About")
 _MAX_CELL = 32_000  # Excel holds at most 32,767 characters in a cell
 _ACCOUNT_COLUMNS = ("account_name", "ou_path")
 
@@ -40,10 +42,17 @@ COLUMN_MEANINGS: dict[str, str] = {
     "resource_name": "The resource's name",
     "service_class": "infrastructure, container or abstracted (decides who owns what)",
     "layer": "The responsibility layer",
-    "owner": "customer, aws, shared, or the party a mapping names",
+    "owner": "customer, aws or shared",
+    "party": "Who is accountable for the customer's part: customer, aws, or a party of the"
+    " owners file",
+    "accepted": "Cell: units whose only failures are accepted risks (not judged)",
+    "accepted_reason": "Why the failure is accepted (accept file)",
+    "accepted_by": "Who approved the acceptance",
+    "accepted_until": "The acceptance's expiry: from that day the finding fails again",
     "control_id": "The control checked",
     "control_title": "What the control checks",
-    "status": "Finding: pass, fail or unknown (a read failed). Cell: covered, partial, gap,"
+    "status": "Finding: pass, fail, unknown (a read failed) or accepted (a failure accepted as"
+    " a risk, until its expiry). Cell: covered, partial, gap,"
     " not-assessed or inherited",
     "severity": "critical, high, medium, low or info",
     "safeguard": "true: a pass shows a safeguard in place and can make a unit controlled",
@@ -153,7 +162,9 @@ def _matrix(book: Any, sheet: _Sheet, view: View) -> None:
             text = cell_text(cell)
             if cell.worst and cell.status.value in ("gap", "partial"):
                 text += " " + SEVERITY_LETTER.get(cell.worst, "")
-            mark = owner_mark(cell.owner)
+            if cell.accepted:
+                text += "*"
+            mark = cell_mark(cell)
             if mark:
                 text += f" ({mark})"
             sheet.put(r, col, text, cells[colour_class(cell)])
@@ -174,7 +185,10 @@ def _matrix(book: Any, sheet: _Sheet, view: View) -> None:
     sheet.put(last, 1, "the worst failing severity: critical, high, medium, low")
     sheet.put(last + 1, 0, "(S)")
     sheet.put(
-        last + 1, 1, "shared with AWS; another name in brackets: the party that owns the cell"
+        last + 1,
+        1,
+        "shared with AWS; a name in brackets: the party accountable for the customer's part;"
+        " *: some units' failures are accepted risks",
     )
 
 
@@ -194,8 +208,10 @@ def _about(sheet: _Sheet, scan: ScanFile, view: View) -> None:
         ("", ""),
         ("Matrix", "Services in use down (the account's baseline first), layers across"),
         ("Gaps", "Ranked gaps, then exposures"),
-        ("Findings", "Every finding: control x resource -> pass, fail or unknown"),
+        ("Findings", "Every finding: control x resource -> pass, fail, unknown or accepted"),
         ("Issues", "Reads that failed, with the IAM action that would allow each"),
+        ("Owners", "Per accountable party: layers held, cells, findings, gaps, contract"),
+        ("Frameworks", "Per framework requirement: AWS's responsibility, party, status"),
         ("", ""),
     ]
     lines += [(name, meaning) for name, (_bg, _fg, meaning) in PALETTE.items()]
@@ -249,6 +265,14 @@ def render_xlsx(scan: ScanFile) -> bytes:
     issue_columns = _columns(issue_base, scan.issues)
     sheets["Issues"].table(
         issue_columns, (i.model_dump(mode="json") for i in scan.issues), wrap=("message",)
+    )
+    sheets["Owners"].table(
+        OWNER_COLUMNS, (o.model_dump(mode="json") for o in scan.owners), wrap=("layers",)
+    )
+    sheets["Frameworks"].table(
+        FRAMEWORK_COLUMNS,
+        (r.model_dump(mode="json") for r in scan.frameworks),
+        wrap=("title", "responsibility_source", "controls"),
     )
     _about(sheets["About"], scan, view)
     book.close()
