@@ -230,7 +230,7 @@ def test_an_answer_that_cannot_be_parsed_is_an_issue_not_a_crash() -> None:
     (issue,) = inv.issues
     assert (issue.kind, issue.error_code, issue.iam_action) == (
         IssueKind.ERROR,
-        "ResponseParserError",
+        "MalformedResponse",
         "ec2:DescribeClientVpnEndpoints",
     )
 

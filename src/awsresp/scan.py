@@ -140,7 +140,7 @@ def scan_account(
     known = {identity.account: account_info} if account_info else None
     accountable = definitions.accountability(now, known)
 
-    def evaluate_type(resources: list[Resource]) -> list[Finding]:
+    def evaluate_type(resources: Sequence[Resource]) -> list[Finding]:
         return list(mapping.findings_for(resources, catalog, now, by_type, accountable))
 
     collector = Collector(
@@ -151,13 +151,14 @@ def scan_account(
         region_list,
         progress=progress,
         deadline=deadline,
-        after_type=evaluate_type,
     )
-    inventory = collector.run()
+    # Controls are judged per resource type as soon as it is collected, overlapping with the
+    # calls still under way (make bench: see docs/performance.md).
+    collected = collector.collect(evaluate_type)
+    inventory = collected.inventory
     # Every issue names its account, so an organization's issues can be told apart.
     issues = tuple(dataclasses.replace(i, account=inventory.account) for i in inventory.issues)
     inventory = dataclasses.replace(inventory, issues=issues)
-    found = [f for per_type in collector.after_type_results for f in per_type]
-    result = evaluate(inventory, definitions, now, found, accountable)
+    result = evaluate(inventory, definitions, now, collected.findings, accountable)
     stats = {f"{svc}:{op}": n for (svc, op), n in sorted(target.stats.calls.items())}
     return dataclasses.replace(result, stats=stats, account_info=account_info)

@@ -4,125 +4,51 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import re
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 import jmespath
-from botocore import xform_name
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
-from botocore.parsers import ResponseParserError
+from botocore.exceptions import ClientError
 
 from awsresp.collect import hooks
-from awsresp.collect.session import Target
+from awsresp.collect.calls import (
+    BUDGET_EXCEEDED,
+    DEADLINE_EXCEEDED,
+    HTML_PAGE_MESSAGE,
+    MALFORMED,
+    NETWORK_ERRORS,
+    CallFailed,
+    Calls,
+    classify,
+    error_code,
+    one_line,
+    to_json_safe,
+)
+from awsresp.collect.session import Target, iam_action
 from awsresp.collect.specs import CallSpec, ResourceSpec, ServiceSpec, is_template
-from awsresp.collect.throttle import THROTTLE_CODES, FairPool
-from awsresp.model import CollectionIssue, Inventory, IssueKind, Resource
+from awsresp.collect.throttle import FairPool
+from awsresp.model import CollectionIssue, Finding, Inventory, IssueKind, Resource
+
+__all__ = [
+    "BUDGET_EXCEEDED",
+    "DEADLINE_EXCEEDED",
+    "HTML_PAGE_MESSAGE",
+    "MALFORMED",
+    "Collector",
+    "classify",
+    "error_code",
+    "one_line",
+    "to_json_safe",
+]
 
 GLOBAL = "global"
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
-_DENIED = {
-    "AccessDenied",
-    "AccessDeniedException",
-    "UnauthorizedOperation",
-    "UnauthorizedAccess",
-    "AuthorizationError",
-    "AuthorizationErrorException",
-    "Forbidden",
-    "403",
-}
-_NOT_ENABLED = {
-    "OptInRequired",
-    "SubscriptionRequiredException",
-    "AWSOrganizationsNotInUseException",
-    "InvalidClientTokenId",  # what a disabled opt-in region answers
-}
-# Throttling that outlasted the retries; the rate limiter backs off on the same codes.
-_THROTTLED = THROTTLE_CODES
-_NETWORK_ERRORS = (
-    EndpointConnectionError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-    ConnectionClosedError,
-    # An answer that is not the protocol's format, after botocore's retries: e.g. the HTML
-    # error page an endpoint (moto) sends for an operation it does not implement.
-    ResponseParserError,
-    # The same gap in moto in-process (tests): it raises instead of answering HTML.
-    NotImplementedError,
-)
 
 ProgressCallback = Callable[[str], None]
-DEADLINE_EXCEEDED = "DeadlineExceeded"
-
-
-def classify(code: str, not_enabled: Iterable[str] = ()) -> IssueKind:
-    if code in _DENIED:
-        return IssueKind.ACCESS_DENIED
-    if code in _NOT_ENABLED or code in set(not_enabled):
-        return IssueKind.NOT_ENABLED
-    if code in _THROTTLED:
-        return IssueKind.THROTTLED
-    return IssueKind.ERROR
-
-
-def to_json_safe(value: Any) -> Any:
-    """Raw API answers as plain JSON values: timestamps become ISO 8601 strings in UTC."""
-    if isinstance(value, dict):
-        return {k: to_json_safe(v) for k, v in value.items() if k != "ResponseMetadata"}
-    if isinstance(value, list | tuple):
-        return [to_json_safe(v) for v in value]
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, float) and value.is_integer():
-        return value
-    return value
-
-
-_HTML_PAGE = re.compile(r"<!doctype html|<html", re.IGNORECASE)
-HTML_PAGE_MESSAGE = "the endpoint answered with an HTML error page, not an AWS error"
-
-
-def one_line(text: str) -> str:
-    """An issue's message as one line of at most 300 characters, so CSV rows and syslog
-    lines stay whole; an HTML error page (moto's answer to an operation it does not
-    implement, or a proxy's) is named, not copied."""
-    if _HTML_PAGE.search(text):
-        return HTML_PAGE_MESSAGE
-    return " ".join(text.split())[:300]
-
-
-def error_code(exc: ClientError) -> str:
-    """The AWS error code; the HTTP status when the body carries none (some 403s have no body)."""
-    meta = exc.response.get("ResponseMetadata", {})
-    return str(exc.response.get("Error", {}).get("Code") or meta.get("HTTPStatusCode") or "Unknown")
-
-
-BUDGET_EXCEEDED = "ServiceTimeBudgetExceeded"
-
-
-class _Failure(Exception):
-    """A read that failed in a classified way; carries the CollectionIssue."""
-
-    def __init__(self, issue: CollectionIssue) -> None:
-        super().__init__(issue.message)
-        self.issue = issue
 
 
 class _Absent:
@@ -134,46 +60,47 @@ ABSENT = _Absent()
 
 @dataclass
 class _ScanContext:
-    """What hooks see: scan variables plus cached calls for one region."""
+    """What hooks see (hooks.HookContext): scan variables plus the scan's calls, in one region."""
 
-    collector: Collector
+    calls: Calls
     account: str
     partition: str
     region: str
 
     def call(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        answer: dict[str, Any] = self.collector._cached_call(
-            service, self.region, operation, params
-        )
+        answer: dict[str, Any] = self.calls.cached(service, self.region, operation, params)
         return answer
 
     def call_in(self, region: str, service: str, operation: str, params: Mapping[str, Any]) -> Any:
-        return self.collector._cached_call(service, region, operation, params)
+        return self.calls.cached(service, region, operation, params)
 
     def call_uncached(
         self, service: str, operation: str, params: Mapping[str, Any]
     ) -> dict[str, Any]:
-        self.collector.check_deadline(operation)
-        self.collector._within_budget(service, operation)
-        client = self.collector.target.client(service, self.region)
-        return dict(getattr(client, _snake(client, operation))(**params))
+        return self.calls.uncached(service, self.region, operation, params)
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
-        return self.collector._once(key, compute)
+        return self.calls.once(key, compute)
 
 
-def _hook_action(hook: str, res: ResourceSpec, operation: str) -> str:
-    # A hook may call other services (ELBv2's reads WAFv2, the CIS alarms read CloudTrail and
-    # CloudWatch Logs):
-    # the action it declared for the operation, else the resource's own prefix.
+def _hook_action(hook: str, service: str, operation: str) -> str:
+    """The IAM action behind a hook's call: the one the hook declared for that service's
+    operation, else the one botocore's model gives (the signing name, as in
+    `elasticloadbalancing:` or `access-analyzer:`, not the client's name)."""
+    derived = iam_action(service, operation)
+    prefix = derived.split(":", 1)[0]
     for action in hooks.HOOKS[hook].iam_actions:
-        if action.endswith(f":{operation}"):
+        if action.startswith(f"{prefix}:") and action.endswith(f":{operation}"):
             return action
-    return f"{res.iam_prefix}:{operation}"
+    return derived
 
 
-def _snake(client: Any, operation: str) -> str:
-    return str(xform_name(operation))
+def _client_of(hook: str, operation: str) -> str:
+    """The client a hook calls `operation` on (its declared operations say)."""
+    for service, name in hooks.HOOKS[hook].operations:
+        if name == operation:
+            return service
+    return hooks.HOOKS[hook].operations[0][0]
 
 
 def _render(template: str, item: Mapping[str, Any], variables: Mapping[str, str]) -> str:
@@ -227,6 +154,22 @@ def redact(config: dict[str, Any], path: str) -> None:
         config[head] = REDACTED
 
 
+# Evaluation, handed each (resource type, region)'s resources as soon as they are
+# collected (in the worker thread, so it overlaps with the calls still under way); its
+# findings are kept in inventory order. Collection never imports evaluation: the scan
+# passes it in.
+TypeEvaluator = Callable[[Sequence[Resource]], Sequence[Finding]]
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What a collection gives: the inventory, and the findings of the evaluator it was
+    given (empty without one), in inventory order."""
+
+    inventory: Inventory
+    findings: tuple[Finding, ...] = ()
+
+
 class Collector:
     """Runs every spec for one account over the given regions."""
 
@@ -239,17 +182,8 @@ class Collector:
         regions: Sequence[str],
         progress: ProgressCallback | None = None,
         deadline: float | None = None,
-        after_type: Callable[[list[Resource]], Any] | None = None,
     ) -> None:
         self.target = target
-        # Called in the worker thread with each (resource type, region)'s resources as soon
-        # as they are collected; its answers are kept in inventory order (after_type_results),
-        # so work such as evaluating controls overlaps with the calls still under way.
-        self.after_type = after_type
-        self.after_type_results: list[Any] = []
-        # A time.monotonic() instant after which no new call is made (Lambda's time budget):
-        # skipped calls fail as 'DeadlineExceeded', so what they would have shown is unknown.
-        self.deadline = deadline
         self.specs = specs
         self.account = account
         self.partition = partition
@@ -257,8 +191,23 @@ class Collector:
         self.progress = progress or (lambda _msg: None)
         self._issues: list[CollectionIssue] = []
         self._lock = threading.Lock()
-        self._once_cache: dict[str, Future[Any]] = {}
-        self._service_started: dict[str, float] = {}
+        # The listings' items members: an answer without one is malformed (calls.malformed).
+        for spec in specs:
+            for res in spec.resources:
+                if res.list is not None and res.list_items:
+                    head = re.split(r"[.\[]", res.list_items, maxsplit=1)[0]
+                    target.expected[(res.client, res.list.operation)] = head
+        # A time.monotonic() instant after which no new call is made and calls under way are
+        # abandoned (--deadline, the Lambda's time budget): they fail as 'DeadlineExceeded',
+        # so what they would have shown is unknown.
+        self.calls = Calls(
+            target.client,
+            target.service_budget,
+            call_deadline=target.call_deadline,
+            deadline=deadline,
+            abandon=target.in_flight.abandon,
+            handoff=target.limiter.handoff,
+        )
         # At most max_workers requests are on the wire at once, whichever pool's thread (or
         # hook) makes them (the target's clients hold a slot per request: throttle.InFlight);
         # each pool has that many threads, so threads building, signing or parsing a call
@@ -269,9 +218,20 @@ class Collector:
         self._list_pool = FairPool(workers, target.limiter, "awsresp-list")
         self._detail_pool = FairPool(workers, target.limiter, "awsresp-detail")
 
+    @property
+    def deadline(self) -> float | None:
+        return self.calls.deadline
+
+    @deadline.setter
+    def deadline(self, value: float | None) -> None:
+        self.calls.deadline = value
+
     # -- public ---------------------------------------------------------------------------
 
     def run(self) -> Inventory:
+        return self.collect().inventory
+
+    def collect(self, evaluate: TypeEvaluator | None = None) -> Collected:
         started = _now()
         jobs: list[tuple[ServiceSpec, ResourceSpec, str]] = []
         for spec in self.specs:
@@ -283,99 +243,36 @@ class Collector:
             set_total(len(jobs))
         try:
             futures = [
-                self._list_pool.submit((job[1].client, job[2]), self._collect_and_hand_on, *job)
+                self._list_pool.submit(
+                    (job[1].client, job[2]), self._collect_and_evaluate, *job, evaluate
+                )
                 for job in jobs
             ]
             done = [f.result() for f in futures]
-            resources = [r for built, _ in done for r in built]
-            self.after_type_results = [result for _, result in done]
         finally:
             self._list_pool.shutdown(cancel_futures=True)
             self._detail_pool.shutdown(cancel_futures=True)
             # The raw answers were only kept so no call is made twice; the resources hold
             # what was extracted from them. Freed now, evaluation and writing reuse the
             # memory instead of adding to the peak.
-            with self._lock:
-                self._once_cache.clear()
-        return Inventory(
+            self.calls.clear()
+        inventory = Inventory(
             account=self.account,
             partition=self.partition,
             regions=tuple(self.regions),
-            resources=tuple(resources),
+            resources=tuple(r for built, _ in done for r in built),
             issues=tuple(self._issues),
             started_at=started,
             finished_at=_now(),
             complete=not self._issues,
             services=tuple(dict.fromkeys(spec.service for spec in self.specs)),
         )
+        return Collected(inventory, tuple(f for _, found in done for f in found))
 
     # -- calls ----------------------------------------------------------------------------
 
-    def check_deadline(self, operation: str) -> None:
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            # Raised as the error a failed call raises, so every caller (specs and hooks)
-            # records it as a CollectionIssue of kind 'error'; never cached.
-            raise ClientError(
-                {"Error": {"Code": DEADLINE_EXCEEDED, "Message": "time budget used up"}},
-                operation,
-            )
-
     def _home_region(self) -> str:
         return "us-gov-west-1" if self.partition == "aws-us-gov" else "us-east-1"
-
-    def _once(self, key: str, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            fut = self._once_cache.get(key)
-            owner = fut is None
-            if fut is None:
-                fut = Future()
-                self._once_cache[key] = fut
-        if owner:
-            try:
-                fut.set_result(compute())
-            except BaseException as exc:
-                fut.set_exception(exc)
-        return fut.result()
-
-    def _cached_call(
-        self,
-        service: str,
-        region: str,
-        operation: str,
-        params: Mapping[str, Any],
-        page_size: int | None = None,
-    ) -> Any:
-        """Each (service, region, operation, parameters) is called once per scan.
-
-        Paginated operations return the list of pages; others return the answer.
-        """
-        key = json.dumps([service, region, operation, params], sort_keys=True, default=str)
-        self.check_deadline(operation)
-
-        def compute() -> Any:
-            self._within_budget(service, operation)
-            client = self.target.client(service, region)
-            method = _snake(client, operation)
-            if client.can_paginate(method):
-                paginator = client.get_paginator(method)
-                config = {"PageSize": page_size} if page_size else {}
-                answer: Any = list(paginator.paginate(**params, PaginationConfig=config))
-            else:
-                answer = getattr(client, method)(**params)
-            return to_json_safe(answer)
-
-        return self._once(key, compute)
-
-    def _within_budget(self, service: str, operation: str) -> None:
-        """Fails every further call to a service once it has used up its time budget, so a
-        service that stays unavailable ends as issues in bounded time instead of a hang (each
-        call is itself bounded by the timeouts and retries of the Target)."""
-        now = time.monotonic()
-        with self._lock:
-            started = self._service_started.setdefault(service, now)
-        if now - started > self.target.service_budget:
-            message = f"{service} used up its time budget of {self.target.service_budget:g}s"
-            raise ClientError({"Error": {"Code": BUDGET_EXCEEDED, "Message": message}}, operation)
 
     def _read(
         self,
@@ -385,9 +282,9 @@ class Collector:
         call: CallSpec,
         params: Mapping[str, Any],
     ) -> Any:
-        """One classified read: the value, ABSENT, or a _Failure carrying the issue."""
+        """One classified read: the value, ABSENT, or a CallFailed carrying the issue."""
         try:
-            return self._cached_call(
+            return self.calls.cached(
                 res.client, region, call.operation, {**call.const_params, **params}, call.page_size
             )
         except ClientError as exc:
@@ -396,7 +293,7 @@ class Collector:
             if code in call.absent_on:
                 return ABSENT
             kind = classify(code, call.not_enabled_on)
-            raise _Failure(
+            raise CallFailed(
                 CollectionIssue(
                     service=spec.service,
                     region=region,
@@ -408,23 +305,27 @@ class Collector:
                     iam_action=call.iam_action,
                 )
             ) from None
-        except _NETWORK_ERRORS as exc:
-            raise _Failure(
-                CollectionIssue(
-                    service=spec.service,
-                    region=region,
-                    operation=call.operation,
-                    error_code=type(exc).__name__,
-                    kind=IssueKind.ERROR,
-                    message=one_line(str(exc)),
-                    resource_type=res.type,
-                    iam_action=call.iam_action,
-                )
-            ) from None
+        except CallFailed as failure:
+            issue = dataclasses.replace(
+                failure.issue,
+                service=spec.service,
+                resource_type=res.type,
+                iam_action=call.iam_action,
+            )
+            raise CallFailed(issue) from None
 
     def _hook_issue(
         self, spec: ServiceSpec, res: ResourceSpec, region: str, hook: str, exc: Exception
     ) -> CollectionIssue:
+        if isinstance(exc, CallFailed):
+            # The call that failed says which service and operation it was.
+            called = exc.issue
+            return dataclasses.replace(
+                called,
+                service=spec.service,
+                resource_type=res.type,
+                iam_action=_hook_action(hook, called.service, called.operation),
+            )
         if isinstance(exc, ClientError):
             code, operation = error_code(exc), exc.operation_name
         else:  # a network error: the hook's first operation is the best name there is
@@ -437,7 +338,7 @@ class Collector:
             kind=classify(code),
             message=one_line(str(exc)),
             resource_type=res.type,
-            iam_action=_hook_action(hook, res, operation),
+            iam_action=_hook_action(hook, _client_of(hook, operation), operation),
         )
 
     def _record(self, issue: CollectionIssue) -> None:
@@ -456,11 +357,11 @@ class Collector:
 
     # -- one resource type in one region ----------------------------------------------
 
-    def _collect_and_hand_on(
-        self, spec: ServiceSpec, res: ResourceSpec, region: str
-    ) -> tuple[list[Resource], Any]:
+    def _collect_and_evaluate(
+        self, spec: ServiceSpec, res: ResourceSpec, region: str, evaluate: TypeEvaluator | None
+    ) -> tuple[list[Resource], Sequence[Finding]]:
         built = self._collect_type(spec, res, region)
-        return built, (self.after_type(built) if self.after_type else None)
+        return built, (evaluate(built) if evaluate else ())
 
     def _collect_type(self, spec: ServiceSpec, res: ResourceSpec, region: str) -> list[Resource]:
         scope_region = GLOBAL if spec.scope == GLOBAL else region
@@ -469,7 +370,7 @@ class Collector:
         else:
             try:
                 items = self._list(spec, res, region)
-            except _Failure as failure:
+            except CallFailed as failure:
                 self._record(failure.issue)
                 self.progress(f"{res.type} {scope_region}: could not list ({failure.issue.kind})")
                 return [self._unlisted(res, scope_region)]
@@ -480,11 +381,11 @@ class Collector:
     def _list(self, spec: ServiceSpec, res: ResourceSpec, region: str) -> list[dict[str, Any]]:
         if res.list_hook:
             hook = hooks.HOOKS[res.list_hook]
-            ctx = _ScanContext(self, self.account, self.partition, region)
+            ctx = _ScanContext(self.calls, self.account, self.partition, region)
             try:
                 return [dict(i) for i in hook.fn(ctx, [])]
-            except (ClientError, *_NETWORK_ERRORS) as exc:
-                raise _Failure(self._hook_issue(spec, res, region, res.list_hook, exc)) from None
+            except (ClientError, CallFailed, *NETWORK_ERRORS) as exc:
+                raise CallFailed(self._hook_issue(spec, res, region, res.list_hook, exc)) from None
         assert res.list is not None and res.list_items is not None
         answer = self._read(spec, res, region, res.list, res.list.params)
         if answer is ABSENT:
@@ -551,10 +452,10 @@ class Collector:
         for detail in details:
             if not detail.hook:
                 continue
-            ctx = _ScanContext(self, self.account, self.partition, region_of(0))
+            ctx = _ScanContext(self.calls, self.account, self.partition, region_of(0))
             try:
                 values = hooks.HOOKS[detail.hook].fn(ctx, items)
-            except (ClientError, *_NETWORK_ERRORS) as exc:
+            except (ClientError, CallFailed, *NETWORK_ERRORS) as exc:
                 self._record(self._hook_issue(spec, res, region_of(0), detail.hook, exc))
                 for i in range(len(items)):
                     configs[i][detail.key] = None
@@ -566,7 +467,7 @@ class Collector:
         for i, key, fut in futures:
             try:
                 value = fut.result()
-            except _Failure as failure:
+            except CallFailed as failure:
                 self._record(failure.issue)
                 configs[i][key] = None
                 unreadable[i].add(key)

@@ -40,6 +40,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 from botocore.utils import parse_timestamp
 
+from awsresp.collect.calls import install_answer_check
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
 
@@ -102,6 +103,10 @@ class Target:
     # Seconds after its first call when a service's further calls fail as issues: a service
     # that stays unavailable ends in bounded time, never a hang.
     service_budget: float = 1800.0
+    # Seconds one API call may take in all (connect, read, retries; each page of a listing)
+    # before it is abandoned as an issue: botocore's read timeout restarts with every byte,
+    # so only a total bounds an endpoint that trickles (calls.Calls._watched). None: no bound.
+    call_deadline: float | None = 120.0
     # The built-in sandbox (moto): operations it does not implement are "not available".
     sandbox: bool = False
     stats: CallStats = field(default_factory=CallStats)
@@ -114,6 +119,9 @@ class Target:
     # At most max_workers requests on the wire at once, across all of this target's clients
     # (or the shared bound's limit, across every target sharing it).
     in_flight: InFlight = field(init=False)
+    # (client name, operation) -> the member a listing's answer must have (its items); the
+    # collector fills it from the specs, the answer check reads it (calls.malformed).
+    expected: dict[tuple[str, str], str] = field(default_factory=dict)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -153,6 +161,8 @@ class Target:
                 pin_endpoint_host(client, self.endpoint_url)
             client.meta.events.register("before-call", _start_timer)
             client.meta.events.register("after-call", self._count)
+            # After the counter, so a malformed answer is still counted as a call.
+            install_answer_check(client, self.expected, self.max_attempts)
             self.limiter.install(client, service, region)
             self.in_flight.install(client)  # last: waiting for a rate token holds no slot
             self._clients[key] = client
@@ -167,6 +177,33 @@ class Target:
             int(meta.get("RetryAttempts", 0)),
             time.monotonic() - started,
         )
+
+
+# Operations whose IAM action is not named after them.
+_ACTION_NAMES = {
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
+}
+
+
+@functools.cache
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action for a client's operation: IAM names actions after the service's
+    signing name (`elasticloadbalancing:` for elbv2, `access-analyzer:` for accessanalyzer),
+    which botocore's model holds, not after the client's name."""
+    if (service, operation) in _ACTION_NAMES:
+        return _ACTION_NAMES[(service, operation)]
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+        prefix = model.signing_name or model.endpoint_prefix
+    except Exception:  # an unknown client name: the name is the best guess there is
+        prefix = service
+    return f"{prefix}:{operation}"
 
 
 def pin_endpoint_host(client: Any, endpoint_url: str) -> None:

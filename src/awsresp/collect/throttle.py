@@ -213,6 +213,13 @@ class RateLimiter:
         """The current thread holds a token for its next call in `lane` (None: none)."""
         self._prepaid.lane = lane
 
+    def handoff(self) -> Callable[[], None]:
+        """Moves the current thread's prepaid token to another thread: call the result there
+        (a call run in a thread of its own, calls.Calls, spends its job's token)."""
+        lane = getattr(self._prepaid, "lane", None)
+        self._prepaid.lane = None
+        return lambda: self.prepay(lane)
+
     def add_wait(self, service: str, seconds: float) -> None:
         with self._lock:
             self.waited[service] += seconds
@@ -375,13 +382,16 @@ class InFlight:
     `after-call-error` when an error escapes botocore). So `--max-workers` slots are spent
     waiting on the network, not on the scanner's own work around each call (building,
     signing and parsing are a millisecond or more of CPU per call), and a retry's back-off
-    sleep holds no slot. A thread makes one request at a time, so a thread-local flag
-    says whether it holds a slot, and giving back twice is harmless.
+    sleep holds no slot. A thread makes one request at a time, so the set of holding
+    threads says whether it holds a slot, and giving back twice is harmless.
     """
 
     def __init__(self, limit: int) -> None:
         self._slots = threading.BoundedSemaphore(max(1, limit))
-        self._held = threading.local()
+        # The threads holding a slot: a call abandoned at its deadline (calls.Calls) gives
+        # its slot back from the waiting thread, and its own thread's later give is a no-op.
+        self._holders: set[int] = set()
+        self._lock = threading.Lock()
 
     def install(self, client: Any) -> None:
         """Registers on a client's events; register after every other `before-send`
@@ -394,9 +404,16 @@ class InFlight:
 
     def _take(self, **_: Any) -> None:
         self._slots.acquire()
-        self._held.slot = True
+        with self._lock:
+            self._holders.add(threading.get_ident())
 
     def _give(self, **_: Any) -> None:
-        if getattr(self._held, "slot", False):
-            self._held.slot = False
-            self._slots.release()
+        self.abandon(threading.get_ident())
+
+    def abandon(self, thread: int) -> None:
+        """Gives back the slot `thread` holds, if it holds one."""
+        with self._lock:
+            if thread not in self._holders:
+                return
+            self._holders.discard(thread)
+        self._slots.release()
