@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 _SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 _HOP_HEADERS = {"connection", "transfer-encoding", "keep-alive", "content-length"}
 FAULTS = ("throttle", "http-500", "http-503", "drop")
+# 2xx answers that are not the protocol's format, for `down_answer`: an empty body, a
+# captive portal's HTML page, the real answer cut in half, random bytes.
+MALFORMED = ("empty-200", "html-200", "truncated-200", "bytes-200")
 
 # (status, headers, body) of a throttling answer in each wire protocol botocore parses.
 _QUERY = b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>f</RequestId></ErrorResponse>"  # noqa: E501
@@ -41,6 +44,15 @@ def _throttle(service: str, content_type: str) -> tuple[int, dict[str, str], byt
     return 429, headers, _JSON
 
 
+def _operation(headers: Any, body: bytes) -> str:
+    """The operation a JSON (X-Amz-Target) or query (Action=) request names, else ""."""
+    target = str(headers.get("X-Amz-Target") or "")
+    if target:
+        return target.rpartition(".")[2]
+    found = re.search(rb"(?:^|&)Action=([A-Za-z0-9]+)", body)
+    return found.group(1).decode() if found else ""
+
+
 class FaultProxy:
     """Forwards to `upstream`, failing a seeded `rate` of requests (never the same request
     more than `max_repeats` times in a row, so bounded retries always get through), and
@@ -54,10 +66,13 @@ class FaultProxy:
         max_repeats: int = 2,
         down: Match | None = None,
         down_answer: str = "http-503",
+        operations: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.upstream = urlsplit(upstream)
         self.rate, self.max_repeats = rate, max_repeats
         self.down, self.down_answer = down, down_answer
+        # (signing service, operation) pairs answered with `down_answer` as well.
+        self.operations = operations
         self.injected: collections.Counter[str] = collections.Counter()
         self.requests: collections.Counter[str] = collections.Counter()
         self._rng = random.Random(seed)
@@ -98,10 +113,12 @@ class FaultProxy:
             self._server.shutdown()
             self._server.server_close()
 
-    def _decide(self, service: str, key: str, method: str, path: str) -> str | None:
+    def _decide(self, service: str, key: str, method: str, path: str, operation: str) -> str | None:
         with self._lock:
             self.requests[service] += 1
-            if self.down is not None and self.down(service, method, path):
+            if (service, operation) in self.operations or (
+                self.down is not None and self.down(service, method, path)
+            ):
                 return self.down_answer
             if self._rng.random() < self.rate and self._repeats[key] < self.max_repeats:
                 self._repeats[key] += 1
@@ -114,7 +131,7 @@ class FaultProxy:
         found = _SERVICE.search(h.headers.get("Authorization", ""))
         service = found.group(1) if found else "?"
         key = hashlib.sha256(f"{h.command} {h.path}".encode() + body).hexdigest()
-        fault = self._decide(service, key, h.command, h.path)
+        fault = self._decide(service, key, h.command, h.path, _operation(h.headers, body))
         if fault is not None:
             with self._lock:
                 self.injected[fault] += 1
@@ -124,8 +141,13 @@ class FaultProxy:
         if fault == "drop":
             h.close_connection = True
             return
+        if fault == "trickle":
+            self._trickle(h, body)
+            return
         if fault is None:
             status, headers, payload = self._forward(h, body)
+        elif fault in MALFORMED:
+            status, headers, payload = self._malformed(fault, h, body)
         elif fault == "throttle":
             status, headers, payload = _throttle(service, h.headers.get("Content-Type", ""))
         else:
@@ -139,6 +161,38 @@ class FaultProxy:
         h.end_headers()
         if h.command != "HEAD":
             h.wfile.write(payload)
+
+    def _malformed(
+        self, fault: str, h: BaseHTTPRequestHandler, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if fault == "truncated-200":
+            _, headers, payload = self._forward(h, body)
+            return 200, headers, payload[: len(payload) // 2]
+        if fault == "html-200":
+            page = b"<!DOCTYPE html><html><body>Please log in to the Wi-Fi</body></html>"
+            return 200, {"Content-Type": "text/html"}, page
+        if fault == "bytes-200":
+            with self._lock:
+                noise = bytes(self._rng.randrange(256) for _ in range(64))
+            return 200, {"Content-Type": "application/octet-stream"}, noise
+        return 200, {}, b""
+
+    def _trickle(self, h: BaseHTTPRequestHandler, body: bytes) -> None:
+        """The real answer, one byte a second (each byte restarts a client's read timeout)."""
+        status, headers, payload = self._forward(h, body)
+        h.send_response(status)
+        for name, value in headers.items():
+            h.send_header(name, value)
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        for i in range(len(payload)):
+            if self._release.wait(1.0):
+                return
+            try:
+                h.wfile.write(payload[i : i + 1])
+                h.wfile.flush()
+            except OSError:
+                return
 
     def _forward(self, h: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection(
