@@ -192,3 +192,31 @@ def test_deadline_reached_mid_scan_skips_only_later_calls() -> None:
     assert done and not any(r.unreadable or r.unlisted for r in done)
     later = [r for r in inv.resources if r.type != first_type]
     assert later and all(r.unreadable or r.unlisted for r in later)
+
+
+def test_lambda_abandons_a_hung_call_and_writes_before_its_time_is_up(
+    aws: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The bucket ACL read hangs (as a dead connection would); 14 s left, 10 s margin.
+    class Hanging(Target):
+        def client(self, service: str, region: str) -> Any:
+            client = super().client(service, region)
+
+            def hang(request: Any, **_: Any) -> None:
+                if request.url.endswith("?acl"):  # GetBucketAcl
+                    time.sleep(120)
+
+            client.meta.events.register("before-send", hang, unique_id="test-hang")
+            return client
+
+    monkeypatch.setattr("awsresp.lambda_handler.Target", Hanging)
+    monkeypatch.setenv("AWSRESP_MARGIN_SECONDS", "10")
+    started = time.monotonic()
+    summary = handler({}, FakeContext(14_000))
+    elapsed = time.monotonic() - started
+    assert elapsed < 14, elapsed
+    assert summary["complete"] is False
+    doc = json.loads(_objects(aws["s3"], summary["s3_keys"])["scan.json"])
+    hung = [i for i in doc["issues"] if i["operation"] == "GetBucketAcl"]
+    assert hung and {i["error_code"] for i in hung} == {"DeadlineExceeded"}

@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -298,6 +299,16 @@ def scan(
         typer.Option("--fail-on-incomplete", help="Exit 3 when some reads failed."),
     ] = False,
     max_workers: Annotated[int, typer.Option(min=1, max=128, help="Concurrent API calls.")] = 16,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            "--deadline",
+            metavar="SECONDS",
+            min=1,
+            help="Stop calling AWS this many seconds after the start, abandon the calls under"
+            " way and write what was read, marked incomplete (default: no deadline).",
+        ),
+    ] = None,
     rate_limit: Annotated[
         list[str] | None,
         typer.Option(
@@ -397,6 +408,7 @@ def scan(
     """Scan an account (or, with --org, an organization): collect, map to layers and owners,
     build the matrix and its gaps."""
     progress = _Progress(quiet)
+    deadline_at = None if deadline is None else time.monotonic() + deadline
     org_options = {
         "--accounts": accounts,
         "--ou": ou,
@@ -409,6 +421,8 @@ def scan(
         if not org and any(org_options.values()):
             given = ", ".join(k for k, v in org_options.items() if v)
             raise AwsrespError(f"{given} only apply with --org")
+        if org and deadline is not None:
+            raise AwsrespError("--deadline applies to one-account scans for now")
         if org and sandbox:
             raise AwsrespError("--org cannot be combined with --sandbox (a single account)")
         # Everything the user gave is checked before the first network call.
@@ -476,7 +490,9 @@ def scan(
                 )
                 regions = region or []
             with progress.running("scanning") as prog:
-                result = scan_account(target, definitions, regions, all_regions, prog)
+                result = scan_account(
+                    target, definitions, regions, all_regions, prog, deadline=deadline_at
+                )
             if parties:
                 result = for_parties(result, parties, definitions.frameworks)
             written = write_files(result, out_dir, excel=excel, ocsf=ocsf)
