@@ -4,13 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
-# make bench SCALE=20 LATENCY_MS=20 SEED=1 [WORKERS=16] [RATE_LIMIT=20] [REPEAT=1]
+# make bench SCALE=20 LATENCY_MS=20 SEED=1 [WORKERS=16] [RATE_LIMIT=20] [REPEAT=1] [THROTTLE=0.2]
 SCALE      ?= 20
 LATENCY_MS ?= 20
 SEED       ?= 1
 WORKERS    ?= 16
 RATE_LIMIT ?=
 REPEAT     ?= 1
+# THROTTLE=0.2 throttles a fifth of the requests at random; THROTTLE=rate=5 every API above
+# 5 calls/s; both: THROTTLE=0.2,rate=5.
+THROTTLE   ?=
 
 .PHONY: install demo test lint format bench bench-peers clean deploy-policy docs lock lambda chromium screenshot
 LAMBDA_PYTHON ?= 3.12
@@ -82,7 +85,7 @@ screenshot: install chromium
 bench: install
 	$(BIN)/python bench/run.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED) \
 		--workers $(WORKERS) --repeat $(REPEAT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT),) \
-		$(if $(ACCOUNTS),--accounts $(ACCOUNTS),)
+		$(if $(ACCOUNTS),--accounts $(ACCOUNTS),) $(if $(THROTTLE),--throttle $(THROTTLE),)
 
 bench-peers: install
 	$(BIN)/python bench/peers.py --scale $(SCALE) --latency-ms $(LATENCY_MS) --seed $(SEED) \

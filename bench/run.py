@@ -56,6 +56,13 @@ COLUMNS = [
     "cpus",
     "cpu_bound_s",
     "wall_over_cpu_bound",
+    "throttle",
+    "throttled",
+    "retries",
+    "findings_sha",
+    "issues",
+    "over_clean",
+    "same_findings",
 ]
 
 # moto reads these when its backends load: no bundled AMIs (thousands of false resources).
@@ -76,6 +83,14 @@ class LatencyCounter:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.connections: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        # Throttling as AWS does it (--throttle): a random fraction of requests, and/or
+        # every (service, operation) above a rate (calls per second, a token bucket with a
+        # one-second burst). `throttled` counts the throttling answers sent.
+        self.throttle_fraction = 0.0
+        self.throttle_rate = 0.0
+        self.throttled = 0
+        self._rng = random.Random(1)
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
     @contextlib.contextmanager
     def counted(self) -> Iterator[Counter[tuple[str, str]]]:
@@ -106,7 +121,11 @@ class LatencyCounter:
         # answered in one piece, so it always has a length (a kept-alive connection needs
         # one to tell where the next answer starts).
         arrived = environ.get("bench.arrived", time.monotonic())
-        if self._classify(environ) in MOTO_LACKS_OPERATIONS:
+        throttled = self._throttle(environ)
+        if throttled is not None:
+            status, content_type, body = throttled
+            start_response(status, [("Content-Type", content_type)])
+        elif self._classify(environ) in MOTO_LACKS_OPERATIONS:
             start_response("400 Bad Request", [("Content-Type", "text/xml")])
             body = _UNSUPPORTED
         else:
@@ -114,6 +133,36 @@ class LatencyCounter:
         if self.latency:
             time.sleep(max(0.0, arrived + self.latency - time.monotonic()))
         return [body]
+
+    def _throttle(self, environ: dict[str, Any]) -> tuple[str, str, bytes] | None:
+        """A throttling answer in the request's protocol, or None to serve it."""
+        if not self.counting or environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return None
+        key = self._classify(environ)
+        with self._lock:
+            hit = self.throttle_fraction > 0 and self._rng.random() < self.throttle_fraction
+            if self.throttle_rate > 0:
+                now = time.monotonic()
+                tokens, last = self._buckets.get(key, (self.throttle_rate, now))
+                tokens = min(self.throttle_rate, tokens + (now - last) * self.throttle_rate)
+                if tokens >= 1 and not hit:
+                    tokens -= 1
+                else:
+                    hit = True
+                self._buckets[key] = (tokens, now)
+            if not hit:
+                return None
+            self.throttled += 1
+        service, content = key[0], environ.get("CONTENT_TYPE", "")
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            return "400 Bad Request", content or "application/x-amz-json-1.1", _THROTTLE_JSON
+        if service in ("s3", "s3control"):
+            return "503 Slow Down", "application/xml", _THROTTLE_S3
+        if service == "ec2":
+            return "503 Service Unavailable", "text/xml", _THROTTLE_EC2
+        if "form" in content or "Action=" in environ.get("QUERY_STRING", ""):
+            return "400 Bad Request", "text/xml", _THROTTLE_QUERY
+        return "429 Too Many Requests", "application/json", _THROTTLE_JSON
 
     @staticmethod
     def _classify(environ: dict[str, Any]) -> tuple[str, str]:
@@ -140,6 +189,21 @@ class LatencyCounter:
             return service, f"{environ.get('REQUEST_METHOD')} ?{','.join(sorted(query))}"
         shape = "/" if path == "/" else "/{bucket}" if path.count("/") == 1 else path
         return service, f"{environ.get('REQUEST_METHOD')} {shape}"
+
+
+# Throttling answers in each wire protocol botocore parses (as AWS sends them).
+_THROTTLE_QUERY = (
+    b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+    b"<Message>Rate exceeded</Message></Error><RequestId>b</RequestId></ErrorResponse>"
+)
+_THROTTLE_EC2 = (
+    b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit"
+    b" exceeded.</Message></Error></Errors><RequestID>b</RequestID></Response>"
+)
+_THROTTLE_S3 = (
+    b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+)
+_THROTTLE_JSON = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 
 
 def _dispatcher() -> Any:
@@ -550,6 +614,12 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="measured scans of the one seeded account"
     )
+    parser.add_argument(
+        "--throttle",
+        default="",
+        help="throttle a fraction of requests (0.2) and/or every API above N calls/s (rate=N),"
+        " comma-separated, e.g. 0.2 or rate=5",
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
     parser.add_argument(
         "--accounts", type=int, default=0, help="an organization of N accounts (scan --org)"
@@ -576,10 +646,32 @@ def main() -> None:
         warm_s = warm_up(server, services, Path(tmp))
         print(f"bench: warm-up scan (not counted) {warm_s:.1f} s", file=sys.stderr)
         server.middleware.latency = args.latency_ms / 1000
+        clean: dict[str, Any] | None = None
+        if args.throttle:
+            # A clean scan of the same account first: the throttled scans are compared with
+            # it (wall time ratio, identical findings).
+            row, _counted, _minimum = measure(
+                server,
+                argparse.Namespace(**{**vars(args), "throttle": ""}),
+                specs,
+                Path(tmp) / "clean",
+                commit,
+                seed_s,
+            )
+            clean = row
+            rows.append(row)
+            for part in filter(None, args.throttle.split(",")):
+                if part.startswith("rate="):
+                    server.middleware.throttle_rate = float(part[5:])
+                else:
+                    server.middleware.throttle_fraction = float(part)
         for run in range(1, max(1, args.repeat) + 1):
             row, counted, minimum = measure(
                 server, args, specs, Path(tmp) / f"run-{run}", commit, seed_s
             )
+            if clean is not None:
+                row["over_clean"] = round(float(row["wall_s"]) / float(clean["wall_s"]), 2)
+                row["same_findings"] = row["findings_sha"] == clean["findings_sha"]
             rows.append(row)
             if args.repeat > 1:
                 print(
@@ -648,6 +740,7 @@ def measure(
 
     services = [s.service for s in specs]
     out_dir = run_dir / "out"
+    server.middleware.throttled = 0
     with server.middleware.counted() as counted:
         # moto serves in this process: its CPU time shows when the server, not the
         # scanner, is what limits the wall time.
@@ -693,8 +786,36 @@ def measure(
         "cpus": cpus,
         "cpu_bound_s": round(cpu_bound, 2),
         "wall_over_cpu_bound": round(wall / cpu_bound, 2) if cpu_bound else "",
+        "throttle": args.throttle or "none",
+        "throttled": server.middleware.throttled,
+        "retries": _retries(usage["stderr"]),
+        # The same findings under throttling as without: compare this column across rows.
+        "findings_sha": _findings_digest(doc),
+        "issues": len(doc["issues"]),
     }
+    if os.environ.get("BENCH_KEEP"):
+        # BENCH_KEEP=DIR keeps the scan's output directory there (to compare findings).
+        import shutil
+
+        shutil.copytree(out_dir, Path(os.environ["BENCH_KEEP"]), dirs_exist_ok=True)
     return row, counted, minimum
+
+
+def _findings_digest(doc: dict[str, Any]) -> str:
+    import hashlib
+
+    rows = sorted(
+        f"{f['control_id']}|{f['resource_id']}|{f['region']}|{f['status']}" for f in doc["findings"]
+    )
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:12]
+
+
+def _retries(stderr: str) -> int | str:
+    """The retries `--stats` reported, summed over operations (empty if not printed)."""
+    import re
+
+    found = re.search(r"^\s*\d+\s+(\d+)\s+\d+\s+total$", stderr, re.MULTILINE)
+    return int(found.group(1)) if found else ""
 
 
 def record(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
@@ -711,7 +832,7 @@ def record(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> No
                 writer.writerows(old_rows)
     new = not path.exists()
     with path.open("a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
         if new:
             writer.writeheader()
         writer.writerows(rows)

@@ -414,3 +414,43 @@ def test_the_command_line_asks_glibc_for_two_malloc_arenas_unless_told_otherwise
     monkeypatch.setattr(cli.ctypes, "CDLL", no_glibc)
     cli._limit_malloc_arenas()  # musl and others: nothing to do, no error
     assert calls == [(-8, 2)]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _drive(limiter: Any, clock: _Clock, throttled: Any, seconds: float, per_s: int) -> None:
+    for _ in range(int(seconds * per_s)):
+        clock.now += 1 / per_s
+        limiter.observe("ec2", "us-east-1", throttled())
+
+
+def test_random_throttling_barely_slows_a_lane_but_a_rate_throttle_cuts_it() -> None:
+    import random
+
+    from awsresp.collect.throttle import RateLimiter
+
+    rng = random.Random(3)
+    clock = _Clock()
+    limiter = RateLimiter(overrides={"ec2": 10.0}, clock=clock, sleep=lambda _s: None)
+    bucket = limiter.bucket("ec2", "us-east-1")
+    assert bucket is not None
+    # A fifth of the answers throttled at random: the rate stays near the cap.
+    rates = []
+    for _ in range(60):
+        _drive(limiter, clock, lambda: rng.random() < 0.2, 1.0, 10)
+        rates.append(bucket.rate)
+    assert sum(rates) / len(rates) > 8, rates
+    # Everything above 3 calls/s refused: the lane converges near 3, not near the cap.
+    sent: list[float] = []
+    for _ in range(60):
+        accepted = min(1.0, 3.0 / bucket.rate)
+        _drive(limiter, clock, lambda a=accepted: rng.random() > a, 1.0, max(1, round(bucket.rate)))
+        sent.append(bucket.rate)
+    late = sent[20:]
+    assert 1.5 < sum(late) / len(late) < 6, sent

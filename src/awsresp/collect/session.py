@@ -143,7 +143,12 @@ class Target:
                 return existing
             config = Config(
                 # total_max_attempts counts the first try; botocore's max_attempts would not.
-                retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
+                # 'standard', not 'adaptive': botocore's adaptive mode adds a second,
+                # client-side rate limiter that cuts on every throttle and recovers slowly,
+                # and with awsresp's own caps the two compounded (a fifth of calls throttled
+                # at random made a scan 16.7x slower). The caps here follow throttling
+                # themselves (throttle.RateLimiter.observe); measured in docs/performance.md.
+                retries={"mode": "standard", "total_max_attempts": self.max_attempts},
                 connect_timeout=self.connect_timeout,
                 read_timeout=self.read_timeout,
                 max_pool_connections=max(10, self.max_workers),

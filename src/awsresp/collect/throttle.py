@@ -81,6 +81,12 @@ class TokenBucket:
         self._last = clock()
         self._lock = threading.Lock()
 
+    def set_rate(self, rate: float) -> None:
+        """A new refill rate from now on (the tokens due so far at the old one)."""
+        with self._lock:
+            self._refill()
+            self.rate = rate
+
     def _refill(self) -> None:
         """Adds the tokens due since the last call, up to the burst (caller holds the lock)."""
         now = self._clock()
@@ -156,6 +162,33 @@ def parse_rate_limits(
     return every, overrides
 
 
+# How a lane's cap follows the throttling it meets (RateLimiter.observe): multiplicative
+# decrease, additive increase, chosen with `make bench THROTTLE=...` (docs/performance.md).
+# A lane is cut only when more than CUT_FRACTION of its answers in the last window were
+# throttled: a rate throttle (every call above N/s refused) gives far more than that as
+# soon as the scan sends much faster than N, while throttling that does not depend on the
+# rate (a fifth of calls refused at random) rarely does, and there slowing down would only
+# cost time: botocore's retries absorb it.
+WINDOW = 1.0
+WINDOW_ANSWERS = 20
+CUT_FRACTION = 0.3
+CUT_FACTOR = 0.7
+# Per second without a cut, a lane's rate grows by this fraction of its configured cap.
+RECOVER_PER_S = 0.1
+FLOOR_RATE = 0.5
+
+
+class _Lane:
+    """One lane's answers in the current window and its last change."""
+
+    def __init__(self, now: float) -> None:
+        self.start = now
+        self.answers = 0
+        self.throttles = 0
+        self.cut = now - WINDOW  # the last cut (none yet)
+        self.raised = now  # the last growth
+
+
 class RateLimiter:
     """One token bucket per (service, region), shared by the threads calling it.
 
@@ -184,6 +217,42 @@ class RateLimiter:
         # A token FairPool took for the job a thread is running: that job's first call to
         # the service spends it instead of taking another.
         self._prepaid = threading.local()
+        self._lanes: dict[Lane, _Lane] = {}
+        # Each lane's cuts (the rate fell), for --stats and the bench.
+        self.cuts: dict[Lane, int] = defaultdict(int)
+
+    def observe(self, service: str, region: str, throttled: bool) -> None:
+        """Adjusts the lane's rate after an answer: cut it by CUT_FACTOR when the window's
+        throttled share passes CUT_FRACTION, otherwise let it grow back towards its cap."""
+        bucket = self.bucket(service, region)
+        if bucket is None:
+            return
+        cap = self.rate_for(service)
+        now = self._clock()
+        with self._lock:
+            lane = self._lanes.get((service, region))
+            if lane is None:
+                lane = self._lanes[(service, region)] = _Lane(now)
+            lane.answers += 1
+            lane.throttles += throttled
+            new = None
+            if (
+                lane.answers >= WINDOW_ANSWERS
+                and lane.throttles > CUT_FRACTION * lane.answers
+                and now - lane.cut >= WINDOW
+            ):
+                new = max(FLOOR_RATE, bucket.rate * CUT_FACTOR)
+                self.cuts[(service, region)] += 1
+                lane.cut = lane.raised = now
+                lane.start, lane.answers, lane.throttles = now, 0, 0
+            else:
+                if bucket.rate < cap and not throttled:
+                    new = min(cap, bucket.rate + cap * RECOVER_PER_S * (now - lane.raised))
+                lane.raised = now
+                if now - lane.start >= WINDOW and lane.answers >= WINDOW_ANSWERS:
+                    lane.start, lane.answers, lane.throttles = now, 0, 0
+        if new is not None and new != bucket.rate:
+            bucket.set_rate(new)
 
     def rate_for(self, service: str) -> float:
         if service in self.overrides:
@@ -244,9 +313,11 @@ class RateLimiter:
                 return
             parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
             code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
-            if code in THROTTLE_CODES:
+            throttled = code in THROTTLE_CODES
+            if throttled:
                 with self._lock:
                     self.throttled[(service, operation.name)] += 1
+            self.observe(service, region, throttled)
 
         client.meta.events.register("before-send", before_send)
         client.meta.events.register("needs-retry", needs_retry)
