@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
 import random
 import re
 import threading
@@ -432,7 +433,7 @@ class Calls:
             finally:
                 done.set()
 
-        threading.Thread(target=run, name=f"awsresp-call-{operation}", daemon=True).start()
+        _RUNNER.submit(run)
         while not done.is_set():
             ends = [] if self.deadline is None else [self.deadline]
             if self.call_deadline is not None:
@@ -479,6 +480,40 @@ class Calls:
             raise MalformedResponse(
                 _issue(service, region, operation, MALFORMED, message, IssueKind.ERROR)
             ) from None
+
+
+class _Runner:
+    """Threads that run the calls `_watched` waits for, reused from call to call (starting a
+    thread costs about a millisecond, as much as a call's own work); daemon threads, so a
+    call abandoned on a hung socket never keeps the process from exiting."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._count = 0
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            # Each job has a thread of its own: an idle one, or a new one.
+            start = self._idle == 0
+            if start:
+                self._count += 1
+            else:
+                self._idle -= 1
+        self._jobs.put(job)
+        if start:
+            name = f"awsresp-call-{self._count}"
+            threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            self._jobs.get()()
+            with self._lock:
+                self._idle += 1
+
+
+_RUNNER = _Runner()
 
 
 def _pages(pages: Iterable[Any], beat: Callable[[], None]) -> list[Any]:
