@@ -814,7 +814,7 @@ def _retries(stderr: str) -> int | str:
     """The retries `--stats` reported, summed over operations (empty if not printed)."""
     import re
 
-    found = re.search(r"^\s*\d+\s+(\d+)\s+\d+\s+total$", stderr, re.MULTILINE)
+    found = re.search(r"^(?:awsresp: )?\s*\d+\s+(\d+)\s+\d+\s+total$", stderr, re.MULTILINE)
     return int(found.group(1)) if found else ""
 
 

@@ -430,27 +430,33 @@ def _drive(limiter: Any, clock: _Clock, throttled: Any, seconds: float, per_s: i
         limiter.observe("ec2", "us-east-1", throttled())
 
 
-def test_random_throttling_barely_slows_a_lane_but_a_rate_throttle_cuts_it() -> None:
+def _lane_rates(refused: Any, seconds: int = 90) -> list[float]:
+    """A lane capped at 200 calls/s that sends as fast as its rate lets it (a scan with
+    work queued), each answer throttled when `refused(rate)` says so; its rate each second."""
     import random
 
     from awsresp.collect.throttle import RateLimiter
 
     rng = random.Random(3)
     clock = _Clock()
-    limiter = RateLimiter(overrides={"ec2": 10.0}, clock=clock, sleep=lambda _s: None)
+    limiter = RateLimiter(overrides={"ec2": 200.0}, clock=clock, sleep=lambda _s: None)
     bucket = limiter.bucket("ec2", "us-east-1")
     assert bucket is not None
-    # A fifth of the answers throttled at random: the rate stays near the cap.
     rates = []
-    for _ in range(60):
-        _drive(limiter, clock, lambda: rng.random() < 0.2, 1.0, 10)
+    for _ in range(seconds):
+        rate = bucket.rate
+        _drive(limiter, clock, lambda r=rate: rng.random() < refused(r), 1.0, max(1, round(rate)))
         rates.append(bucket.rate)
-    assert sum(rates) / len(rates) > 8, rates
-    # Everything above 3 calls/s refused: the lane converges near 3, not near the cap.
-    sent: list[float] = []
-    for _ in range(60):
-        accepted = min(1.0, 3.0 / bucket.rate)
-        _drive(limiter, clock, lambda a=accepted: rng.random() > a, 1.0, max(1, round(bucket.rate)))
-        sent.append(bucket.rate)
-    late = sent[20:]
-    assert 1.5 < sum(late) / len(late) < 6, sent
+    return rates
+
+
+def test_random_throttling_barely_slows_a_lane() -> None:
+    # A fifth of the answers throttled whatever the rate: cutting would not help.
+    rates = _lane_rates(lambda _rate: 0.2)
+    assert sum(rates) / len(rates) > 120, rates
+
+
+def test_a_rate_throttle_makes_a_lane_converge_near_its_rate() -> None:
+    # Everything above 50 calls/s refused: the lane settles near 50, not near its cap.
+    rates = _lane_rates(lambda rate: max(0.0, 1 - 50 / rate))[30:]
+    assert 25 < sum(rates) / len(rates) < 80, rates

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from awsresp.collect.calls import CallFailed
+
 
 class HookContext(Protocol):
     account: str
@@ -321,7 +323,7 @@ def dynamodb_table_autoscaling(ctx: HookContext, items: Sequence[Mapping[str, An
     for item in items:
         try:
             answer = ctx.call("dynamodb", "DescribeTable", {"TableName": item["Value"]})
-        except ClientError:
+        except (ClientError, CallFailed):
             # The table's own Table detail fails with the same error and records it; without
             # the table's indexes its scaling is not known either.
             tables.append(None)

@@ -143,12 +143,16 @@ class Target:
                 return existing
             config = Config(
                 # total_max_attempts counts the first try; botocore's max_attempts would not.
-                # 'standard', not 'adaptive': botocore's adaptive mode adds a second,
-                # client-side rate limiter that cuts on every throttle and recovers slowly,
-                # and with awsresp's own caps the two compounded (a fifth of calls throttled
-                # at random made a scan 16.7x slower). The caps here follow throttling
-                # themselves (throttle.RateLimiter.observe); measured in docs/performance.md.
-                retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+                # 'legacy': retries throttling and 5xx with jittered exponential back-off,
+                # as 'standard' does, but without standard's retry quota (a circuit breaker
+                # per client that a retry drains and only a later 2xx refills: a scan's
+                # many "not configured" 404s after a throttle drained it, and then throttled
+                # reads failed as issues). Not 'adaptive': its own client-side limiter cuts
+                # on every throttle and recovers slowly, and with awsresp's caps the two
+                # compounded (a fifth of calls throttled at random: 28x the clean wall time).
+                # The caps follow throttling themselves (throttle.RateLimiter.observe).
+                # Measured: docs/performance.md#throttling.
+                retries={"mode": "legacy", "total_max_attempts": self.max_attempts},
                 connect_timeout=self.connect_timeout,
                 read_timeout=self.read_timeout,
                 max_pool_connections=max(10, self.max_workers),

@@ -162,31 +162,38 @@ def parse_rate_limits(
     return every, overrides
 
 
-# How a lane's cap follows the throttling it meets (RateLimiter.observe): multiplicative
-# decrease, additive increase, chosen with `make bench THROTTLE=...` (docs/performance.md).
-# A lane is cut only when more than CUT_FRACTION of its answers in the last window were
-# throttled: a rate throttle (every call above N/s refused) gives far more than that as
-# soon as the scan sends much faster than N, while throttling that does not depend on the
-# rate (a fifth of calls refused at random) rarely does, and there slowing down would only
-# cost time: botocore's retries absorb it.
+# How a lane's cap follows the throttling it meets (RateLimiter.observe), chosen with
+# `make bench THROTTLE=...` (docs/performance.md#throttling). Decisions are taken once per
+# window (at least WINDOW seconds and WINDOW_ANSWERS answers). When more than CUT_FRACTION
+# of a window's answers were throttled, the rate is cut by CUT_FACTOR; the next window
+# tells whether that helped. Under a rate throttle (every call above N/s refused) the
+# accepted calls per second stay the same after a cut (only refused ones are saved), so the
+# cut is kept and the lane converges near N. Under throttling that does not depend on the
+# rate (a share of calls refused at random) the accepted calls per second fall with the
+# cut: it is undone, and no cut is tried for FUTILE_S seconds; retries absorb that kind.
+# Without a cut the rate grows back by RECOVER_PER_S of the cap per second.
 WINDOW = 1.0
-WINDOW_ANSWERS = 20
-CUT_FRACTION = 0.3
-CUT_FACTOR = 0.7
-# Per second without a cut, a lane's rate grows by this fraction of its configured cap.
-RECOVER_PER_S = 0.1
+WINDOW_ANSWERS = 30
+CUT_FRACTION = 0.1
+CUT_FACTOR = 0.5
+KEPT_IF_ACCEPTED = 0.75
+FUTILE_S = 10.0
+RECOVER_PER_S = 0.05
 FLOOR_RATE = 0.5
 
 
 class _Lane:
-    """One lane's answers in the current window and its last change."""
+    """One lane's answers in the current window and its last decisions."""
 
     def __init__(self, now: float) -> None:
         self.start = now
         self.answers = 0
         self.throttles = 0
-        self.cut = now - WINDOW  # the last cut (none yet)
         self.raised = now  # the last growth
+        # The last cut, while the window after it decides whether it helped: the rate
+        # before it and the calls per second accepted before it.
+        self.undo: tuple[float, float] | None = None
+        self.futile_until = now - 1.0
 
 
 class RateLimiter:
@@ -222,35 +229,41 @@ class RateLimiter:
         self.cuts: dict[Lane, int] = defaultdict(int)
 
     def observe(self, service: str, region: str, throttled: bool) -> None:
-        """Adjusts the lane's rate after an answer: cut it by CUT_FACTOR when the window's
-        throttled share passes CUT_FRACTION, otherwise let it grow back towards its cap."""
+        """Adjusts the lane's rate after an answer (see CUT_FRACTION and the lines above)."""
         bucket = self.bucket(service, region)
         if bucket is None:
             return
         cap = self.rate_for(service)
         now = self._clock()
+        new = None
         with self._lock:
             lane = self._lanes.get((service, region))
             if lane is None:
                 lane = self._lanes[(service, region)] = _Lane(now)
             lane.answers += 1
             lane.throttles += throttled
-            new = None
-            if (
-                lane.answers >= WINDOW_ANSWERS
-                and lane.throttles > CUT_FRACTION * lane.answers
-                and now - lane.cut >= WINDOW
-            ):
-                new = max(FLOOR_RATE, bucket.rate * CUT_FACTOR)
-                self.cuts[(service, region)] += 1
-                lane.cut = lane.raised = now
+            elapsed = now - lane.start
+            if lane.answers >= WINDOW_ANSWERS and elapsed >= WINDOW:
+                accepted = (lane.answers - lane.throttles) / elapsed
+                share = lane.throttles / lane.answers
+                if lane.undo is not None:
+                    before_rate, before_accepted = lane.undo
+                    lane.undo = None
+                    if accepted < KEPT_IF_ACCEPTED * before_accepted and share > CUT_FRACTION:
+                        # The cut cost accepted calls and throttling went on as before: it
+                        # is not about the rate.
+                        new = before_rate
+                        lane.futile_until = now + FUTILE_S
+                        self.cuts[(service, region)] -= 1
+                if new is None and share > CUT_FRACTION and now >= lane.futile_until:
+                    lane.undo = (bucket.rate, accepted)
+                    new = max(FLOOR_RATE, bucket.rate * CUT_FACTOR)
+                    self.cuts[(service, region)] += 1
                 lane.start, lane.answers, lane.throttles = now, 0, 0
-            else:
-                if bucket.rate < cap and not throttled:
-                    new = min(cap, bucket.rate + cap * RECOVER_PER_S * (now - lane.raised))
                 lane.raised = now
-                if now - lane.start >= WINDOW and lane.answers >= WINDOW_ANSWERS:
-                    lane.start, lane.answers, lane.throttles = now, 0, 0
+            elif lane.undo is None and not throttled and bucket.rate < cap:
+                new = min(cap, bucket.rate + cap * RECOVER_PER_S * (now - lane.raised))
+                lane.raised = now
         if new is not None and new != bucket.rate:
             bucket.set_rate(new)
 
