@@ -46,3 +46,46 @@ def test_hook_that_cannot_reach_aws_becomes_an_issue(monkeypatch: pytest.MonkeyP
         IssueKind.ERROR,
         "iam:GenerateCredentialReport",
     )
+
+
+def test_hook_issues_name_the_iam_action_of_the_called_service() -> None:
+    from awsresp.collect.executor import _hook_action
+    from awsresp.collect.session import iam_action
+
+    # IAM names actions after the signing name, not the client's name.
+    assert iam_action("elbv2", "DescribeLoadBalancers") == (
+        "elasticloadbalancing:DescribeLoadBalancers"
+    )
+    assert iam_action("accessanalyzer", "ListAnalyzers") == "access-analyzer:ListAnalyzers"
+    # A hook of CloudTrail's resource reading S3: the S3 action, never "cloudtrail:...".
+    assert _hook_action("cloudtrail_trail_buckets", "s3", "ListBuckets") == "s3:ListAllMyBuckets"
+    assert _hook_action("cloudtrail_trail_buckets", "s3control", "GetPublicAccessBlock") == (
+        "s3:GetAccountPublicAccessBlock"
+    )
+    assert _hook_action("cloudtrail_trail_buckets", "s3", "GetPublicAccessBlock") == (
+        "s3:GetBucketPublicAccessBlock"
+    )
+    assert _hook_action("elbv2_web_acl", "wafv2", "GetWebACLForResource") == (
+        "wafv2:GetWebACLForResource"
+    )
+
+
+def test_budget_and_deadline_are_typed_outcomes_not_client_errors() -> None:
+    from awsresp.collect.calls import BudgetExhausted, Calls, DeadlineExceeded
+
+    calls = Calls(lambda _s, _r: None, service_budget=0.0, deadline=0.0)
+    with pytest.raises(DeadlineExceeded) as late:
+        calls.cached("kms", "us-east-1", "ListKeys", {})
+    assert (late.value.issue.error_code, late.value.issue.kind) == (
+        "DeadlineExceeded",
+        IssueKind.ERROR,
+    )
+    calls.deadline = None
+    calls.within_budget("kms", "us-east-1", "ListKeys")  # starts the budget's clock
+    import time
+
+    time.sleep(0.01)
+    with pytest.raises(BudgetExhausted) as spent:
+        calls.cached("kms", "us-east-1", "ListKeys", {})
+    assert spent.value.issue.error_code == "ServiceTimeBudgetExceeded"
+    assert not isinstance(spent.value, ClientError)
