@@ -224,39 +224,22 @@ class RateLimiter:
         # A token FairPool took for the job a thread is running: that job's first call to
         # the service spends it instead of taking another.
         self._prepaid = threading.local()
-        self._lanes: dict[tuple[str, str, str], _Lane] = {}
-        # The adaptive rate of each (service, region, operation) that was throttled: AWS
-        # throttles per API, so one API's throttling must not slow the service's others.
-        self._op_buckets: dict[tuple[str, str, str], TokenBucket] = {}
-        # Each adaptive rate's cuts (the rate fell).
-        self.cuts: dict[tuple[str, str, str], int] = defaultdict(int)
+        self._lanes: dict[Lane, _Lane] = {}
+        # Each lane's cuts (the rate fell), for --stats and the bench.
+        self.cuts: dict[Lane, int] = defaultdict(int)
 
-    def observe(self, service: str, region: str, throttled: bool, operation: str = "") -> None:
-        """Adjusts a rate after an answer (see CUT_FRACTION and the lines above): the
-        operation's own bucket when an operation is given (AWS throttles per API; created at
-        the service's cap on the operation's first throttle), else the lane's."""
-        cap = self.rate_for(service)
-        if cap <= 0:
-            return
-        key = (service, region, operation)
-        with self._lock:
-            bucket = self._op_buckets.get(key) if operation else None
-            if operation and bucket is None:
-                if not throttled:
-                    return
-                bucket = self._op_buckets[key] = TokenBucket(
-                    cap, clock=self._clock, sleep=self._sleep
-                )
+    def observe(self, service: str, region: str, throttled: bool) -> None:
+        """Adjusts the lane's rate after an answer (see CUT_FRACTION and the lines above)."""
+        bucket = self.bucket(service, region)
         if bucket is None:
-            bucket = self.bucket(service, region)
-            if bucket is None:
-                return
+            return
+        cap = self.rate_for(service)
         now = self._clock()
         new = None
         with self._lock:
-            lane = self._lanes.get(key)
+            lane = self._lanes.get((service, region))
             if lane is None:
-                lane = self._lanes[key] = _Lane(now)
+                lane = self._lanes[(service, region)] = _Lane(now)
             lane.answers += 1
             lane.throttles += throttled
             elapsed = now - lane.start
@@ -271,11 +254,11 @@ class RateLimiter:
                         # is not about the rate.
                         new = before_rate
                         lane.futile_until = now + FUTILE_S
-                        self.cuts[key] -= 1
+                        self.cuts[(service, region)] -= 1
                 if new is None and share > CUT_FRACTION and now >= lane.futile_until:
                     lane.undo = (bucket.rate, accepted)
                     new = max(FLOOR_RATE, bucket.rate * CUT_FACTOR)
-                    self.cuts[key] += 1
+                    self.cuts[(service, region)] += 1
                 lane.start, lane.answers, lane.throttles = now, 0, 0
                 lane.raised = now
             elif lane.undo is None and not throttled and bucket.rate < cap:
@@ -327,21 +310,15 @@ class RateLimiter:
         bucket = self.bucket(service, region)
         lane = (service, region)
 
-        def before_send(event_name: str = "", **_: Any) -> None:
+        def before_send(**_: Any) -> None:
             if bucket is None:
                 return
             if getattr(self._prepaid, "lane", None) == lane:
                 self._prepaid.lane = None
-            else:
-                waited = bucket.acquire()
-                if waited:
-                    self.add_wait(service, waited)
-            # The operation's own adaptive rate, once it has been throttled.
-            own = self._op_buckets.get((service, region, event_name.rpartition(".")[2]))
-            if own is not None:
-                waited = own.acquire()
-                if waited:
-                    self.add_wait(service, waited)
+                return
+            waited = bucket.acquire()
+            if waited:
+                self.add_wait(service, waited)
 
         def needs_retry(response: Any = None, operation: Any = None, **_: Any) -> None:
             # Observes only; botocore's own retry handler decides whether to retry.
@@ -353,7 +330,7 @@ class RateLimiter:
             if throttled:
                 with self._lock:
                     self.throttled[(service, operation.name)] += 1
-            self.observe(service, region, throttled, operation.name)
+            self.observe(service, region, throttled)
 
         client.meta.events.register("before-send", before_send)
         client.meta.events.register("needs-retry", needs_retry)
