@@ -180,11 +180,15 @@ def test_settings_count_for_the_services_they_protect(sandbox_scan: dict[str, An
     assert "s3-object-write-events" not in account_logging
     assert "s3-protection-enabled" not in account_logging
     # GuardDuty's Lambda and RDS Protection are off (and there is no detector in eu-west-1):
-    # the only logging evidence those services have, so each is a gap of its own, one weak
-    # unit per region (every class of Lambda in use).
+    # Lambda Protection is the only logging evidence Lambda has, so it is a gap of its own,
+    # one weak unit per region (every class of Lambda in use). RDS has controls of its own
+    # (log exports, monitoring, event subscriptions): the setting is two weak units among them.
     for (service, _cls, layer), cell in cells.items():
-        if service in ("lambda", "rds") and layer == "logging-detection":
+        if service == "lambda" and layer == "logging-detection":
             assert (cell["status"], cell["weak"], cell["worst"]) == ("gap", 2, "high")
+        if service == "rds" and layer == "logging-detection":
+            assert "logging-detection.guardduty.rds-protection-enabled x2" in cell["evidence"]
+            assert cell["worst"] == "high" and cell["weak"] >= 2
     # Inspector's Lambda scanning counts on Lambda's application layer, not EC2's.
     lambda_app = cells[("lambda", "abstracted", "application")]["evidence"]
     assert "application.inspector2.lambda-standard-scanning-enabled" in lambda_app
