@@ -181,6 +181,8 @@ def test_streamed_scan_json_is_the_scan_document(tmp_path: Path) -> None:
         "matrix.csv",
         "gaps.csv",
         "issues.csv",
+        "owners.csv",
+        "frameworks.csv",
         "report.html",
     }
     assert written == _json.loads(text)

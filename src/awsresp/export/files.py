@@ -138,7 +138,7 @@ def output_files(result: ScanResult) -> list[tuple[str, str]]:
         buf = io.StringIO()
         write_csv(buf, columns, rows)
         files.append((name, buf.getvalue()))
-    doc = json.dumps(scan_document(result), indent=1, ensure_ascii=False, default=str)
+    doc = json.dumps(scan_document(result), indent=1, ensure_ascii=False)
     files.append(("scan.json", doc + "\n"))
     return files
 
@@ -206,7 +206,7 @@ def write_files(
         digests = {s.path.name: s.sha256() for s in staged}
         staged.append(_Staged(directory / "scan.json"))
         with os.fdopen(staged[-1].fd, "w", encoding="utf-8", newline="") as fh:
-            fh.writelines(iter_scan_json(result, files=digests))
+            fh.writelines(iter_scan_json(scan, files=digests))
         for s in staged:
             s.publish()
     except OSError as exc:
