@@ -663,6 +663,85 @@ def diff(
         raise typer.Exit(ExitCode.REGRESSED)
 
 
+REMAP_HELP = (
+    "Exit codes: 0 written; 1 gaps found and --fail-on-gaps given; 2 the scan.json could not"
+    " be read (missing, not JSON, another schema version or shape, an organization's merged"
+    " scan), a mapping, owners or accept file is invalid, or the output could not be written."
+)
+
+
+@app.command(epilog=REMAP_HELP)
+def remap(
+    scan_json: Annotated[
+        Path,
+        typer.Argument(
+            help="A saved scan.json of one account, or the output folder holding one.",
+            show_default=False,
+        ),
+    ],
+    mappings: Annotated[
+        Path | None,
+        typer.Option(help="Directory of mapping files that override or extend the defaults."),
+    ] = None,
+    owners: Annotated[
+        Path | None,
+        typer.Option("--owners", metavar="FILE", help="Owners file (YAML; docs/ownership.md)."),
+    ] = None,
+    accept: Annotated[
+        Path | None,
+        typer.Option("--accept", metavar="FILE", help="Accepted risks (YAML; docs/ownership.md)."),
+    ] = None,
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "--output-dir",
+            "-o",
+            help="Where the re-judged scan's files are written (the same set as a scan's);"
+            " not the saved scan's own folder.",
+        ),
+    ] = Path("awsresp-remap"),
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="What to print on stdout.")
+    ] = Format.TABLE,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
+    ] = False,
+    ocsf: Annotated[
+        bool, typer.Option("--ocsf", help="Also write findings.ocsf.json into -o.")
+    ] = False,
+    fail_on_gaps: Annotated[
+        bool, typer.Option("--fail-on-gaps", help="Exit 1 when a gap is found.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Say nothing on stderr.")] = False,
+) -> None:
+    """Re-judge a saved scan with other mappings, owners or accepted risks, without calling
+    AWS: the inventory in scan.json goes through the mapping stages again."""
+    from awsresp.remap import remap as remap_scan
+    from awsresp.scanfile import read_scan
+
+    try:
+        definitions = Definitions.load(mappings, owners, accept)
+        out_dir = expand_output_dir(output_dir)
+        source = scan_json if scan_json.is_dir() else scan_json.parent
+        if out_dir.resolve() == source.resolve():
+            raise AwsrespError(
+                f"-o {out_dir} is the saved scan's own folder: name another, so the scan stays"
+            )
+        check_writable(out_dir)
+        result = remap_scan(read_scan(scan_json), definitions, str(scan_json))
+        written = write_files(result, out_dir, excel=excel, ocsf=ocsf)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    for warning in result.warnings:
+        _err(f"warning: {warning}")
+    print(render(result, fmt))
+    if not quiet:
+        _err(f"wrote {', '.join(str(p) for p in written)}")
+    if result.gaps and fail_on_gaps:
+        raise typer.Exit(ExitCode.GAPS)
+
+
 REPORT_HELP = (
     "Exit codes: 0 written; 2 the scan.json could not be read (missing, not JSON, another"
     " schema version or shape) or the output could not be written."
