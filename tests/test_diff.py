@@ -247,22 +247,28 @@ def test_a_scan_from_a_newer_awsresp_is_refused_by_name(tmp_path: Path) -> None:
 
 @mock_aws
 def test_diff_from_s3() -> None:
+    from awsresp.export.partitions import S3Store, publish_set
+
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="scans")
-    s3.put_object(Bucket="scans", Key="a/account=1/date=2026-11-27/scan.json", Body=json.dumps(OLD))
+    store = S3Store(s3, "scans", "a")
     new = _new(findings=[*OLD["findings"], _finding(ENC, "beta", "fail")])
-    s3.put_object(Bucket="scans", Key="a/account=1/date=2026-11-28/scan.json", Body=json.dumps(new))
+    for day, doc in (("2026-11-27", OLD), ("2026-11-28", new)):
+        base = f"account=1/date={day}/run={day.replace('-', '')}T000000Z-0/"
+        publish_set(store, base, [("scan.json", json.dumps(doc).encode())], {})
     assert load_scan("s3://scans/a/account=1/date=2026-11-27/") == parse_scan(OLD)
     result = run_cli(
         [
             "diff",
             "s3://scans/a/account=1/date=2026-11-27/",
-            "s3://scans/a/account=1/date=2026-11-28/scan.json",
+            "s3://scans/a/account=1/date=2026-11-28/run=20261128T000000Z-0/scan.json",
             "--fail-on-regression",
         ]
     )
     assert result.exit_code == 4 and "finding-new" in result.stdout
     with pytest.raises(AwsrespError, match="NoSuchKey"):
+        load_scan("s3://scans/missing/scan.json")
+    with pytest.raises(AwsrespError, match="no finished run"):
         load_scan("s3://scans/missing/")
 
 

@@ -85,34 +85,42 @@ class ScanDiff:
         return out
 
 
-def _read_s3(url: str) -> bytes:
+def _read_s3(url: str) -> tuple[str, bytes]:
+    """(where, body) of a scan.json in S3: the object named, or for a prefix (ending in '/')
+    the scan.json of the latest run under it that has a manifest (the Lambda publishes a
+    run's files, then its manifest last), checked against the digest the manifest lists."""
     import boto3
+
+    from awsresp.export.partitions import S3Store, read_published
 
     parts = urlsplit(url)
     key = parts.path.lstrip("/")
-    if not key or key.endswith("/"):
-        key += "scan.json"
+    store = S3Store(boto3.client("s3"), parts.netloc)
+    where = f"s3://{parts.netloc}/{key}"
     try:
-        body = boto3.client("s3").get_object(Bucket=parts.netloc, Key=key)["Body"]
-        return bytes(body.read())
+        if key and not key.endswith("/"):
+            return where, store.get(key)
+        found, body = read_published(store, key, "scan.json")
+        return f"s3://{parts.netloc}/{found}", body
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        raise AwsrespError(f"cannot read s3://{parts.netloc}/{key}: {code}") from None
+        raise AwsrespError(f"cannot read {where}: {code}") from None
     except BotoCoreError as exc:
-        raise AwsrespError(f"cannot read s3://{parts.netloc}/{key}: {exc}") from None
+        raise AwsrespError(f"cannot read {where}: {exc}") from None
 
 
 def load_scan(where: str) -> ScanFile:
-    """A scan.json: a file, an output folder holding one, or an s3:// object or prefix;
-    another schema, a newer version or a wrong shape is a ScanFileError (one line)."""
+    """A scan.json: a file, an output folder holding one, or an s3:// object or the prefix of
+    published runs; another schema, a newer version or a wrong shape is a ScanFileError
+    (one line)."""
     if not where.startswith("s3://"):
         return read_scan(Path(where))
-    raw = _read_s3(where)
+    name, raw = _read_s3(where)
     try:
         doc = json.loads(raw)
     except ValueError as exc:
-        raise ScanFileError(f"{where} is not JSON ({exc})") from None
-    return parse_scan(doc, where)
+        raise ScanFileError(f"{name} is not JSON ({exc})") from None
+    return parse_scan(doc, name)
 
 
 @dataclass(frozen=True)
