@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import ctypes
 import datetime as dt
 import enum
@@ -32,7 +31,7 @@ from awsresp.collect.session import Target, default_endpoint, make_session, vali
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
 from awsresp.evaluate.frameworks import select as select_frameworks
-from awsresp.export import Format, render
+from awsresp.export import CONTROLS, SCAN, Format, render
 from awsresp.export.files import (
     check_writable,
     prepare_dir,
@@ -46,7 +45,7 @@ from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
 from awsresp.export.report import TEXT_FORMATS, ReportFormat, render_report
 from awsresp.export.tables import write_csv
 from awsresp.export.terminal import printable, printable_rows
-from awsresp.merge import OrgReport, load_report, org_terminal_view, write_org_files
+from awsresp.merge import ORG, OrgOutput, OrgReport, load_report, write_org_files
 from awsresp.model import ScanResult
 from awsresp.org import (
     DEFAULT_ROLE_ARN_TEMPLATE,
@@ -411,6 +410,7 @@ def scan(
             raise AwsrespError(f"{given} only apply with --org")
         if org and sandbox:
             raise AwsrespError("--org cannot be combined with --sandbox (a single account)")
+        (ORG if org else SCAN).check(fmt)
         # Everything the user gave is checked before the first network call.
         every_service = Definitions.load(mappings, owners, accept)
         definitions = every_service.select(service or [])
@@ -538,16 +538,7 @@ def _finish_org(
     fail_on_gaps: bool,
 ) -> None:
     """Prints an organization report and exits as a scan does (see EXIT_CODES_HELP)."""
-    # Nothing from the accounts reaches the terminal raw (export.terminal.printable).
-    if fmt == Format.JSON:
-        doc = json.loads((out / "scan.json").read_text(encoding="utf-8"))
-        print(json.dumps(doc, indent=1, ensure_ascii=True))
-    elif fmt == Format.CSV:
-        with (out / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            write_csv(sys.stdout, list(reader.fieldnames or []), printable_rows(reader))
-    else:
-        print(printable(org_terminal_view(report)), end="")
+    print(ORG.render(OrgOutput(report, out), fmt))
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
         report_html = next((p for p in written if p.name == "report.html"), None)
@@ -603,6 +594,7 @@ def merge(
     from awsresp.export.partitions import check_date, parse_store
 
     try:
+        ORG.check(fmt)
         day = check_date(date or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"))
         client = make_session(profile).client("s3") if source.startswith("s3://") else None
         store = parse_store(source, client)
@@ -627,12 +619,6 @@ def expand_output_dir(pattern: Path, now: dt.datetime | None = None) -> Path:
     return Path((now or dt.datetime.now(dt.UTC)).strftime(text))
 
 
-class DiffFormat(enum.StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
-
-
 DIFF_EXIT_HELP = (
     "Exit codes: 0 compared (changes are in the report); "
     "2 a scan could not be read; "
@@ -645,20 +631,23 @@ DIFF_EXIT_HELP = (
 def diff(
     old: Annotated[str, typer.Argument(help="Older scan: scan.json, output folder or s3:// URL.")],
     new: Annotated[str, typer.Argument(help="Newer scan: scan.json, output folder or s3:// URL.")],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.TABLE,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = Format.TABLE,
     fail_on_regression: Annotated[
         bool, typer.Option("--fail-on-regression", help="Exit 4 when the new scan regressed.")
     ] = False,
 ) -> None:
     """Compare two scans: new, resolved and changed findings, and matrix cells that moved."""
-    from awsresp.diff import diff_scans, load_scan, render_diff
+    from awsresp.diff import DIFF, diff_scans, load_scan
 
     try:
+        DIFF.check(fmt)
         result = diff_scans(load_scan(old), load_scan(new), old, new)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    print(render_diff(result, fmt.value))
+    print(DIFF.render(result, fmt))
     if result.regressed and fail_on_regression:
         raise typer.Exit(ExitCode.REGRESSED)
 
@@ -799,29 +788,15 @@ def controls(
 ) -> None:
     """List every control: id, layer, resource type, scope (the rows it is evidence for),
     severity, owner per class, references."""
-    from awsresp.export.tables import controls_rows, write_csv
+    from awsresp.export.tables import controls_rows
 
     try:
-        if fmt == Format.OCSF:
-            raise AwsrespError("--format ocsf is for scans' findings; controls: table, csv, json")
+        CONTROLS.check(fmt)
         definitions = Definitions.load(mappings)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    rows = controls_rows(definitions.catalog)
-    if fmt == Format.JSON:
-        print(json.dumps(rows, indent=1))
-    elif fmt == Format.CSV:
-        flat = [
-            {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()} for row in rows
-        ]
-        write_csv(sys.stdout, list(flat[0]) if flat else [], printable_rows(flat))
-    else:
-        from tabulate import tabulate
-
-        table = [[r["id"], r["layer"], r["resource_type"], r["scope"], r["severity"]] for r in rows]
-        print(printable(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"])))
-        print(f"\n{len(rows)} controls")
+    print(CONTROLS.render(controls_rows(definitions.catalog), fmt))
 
 
 @app.command()

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsresp.errors import AwsrespError
+from awsresp.export import Format, Writers
 from awsresp.export.tables import finding_id, write_csv
 from awsresp.export.terminal import printable, printable_rows
 from awsresp.model import (
@@ -356,24 +357,28 @@ def _status_text(row: dict[str, Any], side: str) -> str:
     return f"{status} ({exposed} exposed)" if exposed not in ("", None, 0) else status
 
 
-def render_diff(d: ScanDiff, fmt: str) -> str:
-    rows = [c.as_row() for c in d.changes]
-    if fmt == "json":
-        doc = {
-            "old": d.old,
-            "new": d.new,
-            "notes": list(d.notes),
-            "regressed": d.regressed,
-            "counts": d.counts(),
-            "changes": rows,
-        }
-        return json.dumps(doc, indent=1, ensure_ascii=True)
-    if fmt == "csv":
-        buf = io.StringIO()
-        write_csv(buf, DIFF_COLUMNS, printable_rows(rows))
-        return buf.getvalue()
+def _json(d: ScanDiff) -> str:
+    doc = {
+        "old": d.old,
+        "new": d.new,
+        "notes": list(d.notes),
+        "regressed": d.regressed,
+        "counts": d.counts(),
+        "changes": [c.as_row() for c in d.changes],
+    }
+    return json.dumps(doc, indent=1, ensure_ascii=True)
+
+
+def _csv(d: ScanDiff) -> str:
+    buf = io.StringIO()
+    write_csv(buf, DIFF_COLUMNS, printable_rows(c.as_row() for c in d.changes))
+    return buf.getvalue()
+
+
+def _table(d: ScanDiff) -> str:
     from tabulate import tabulate
 
+    rows = [c.as_row() for c in d.changes]
     notes = "".join(f"Note: {n}\n" for n in d.notes)
     if not rows:
         return printable(f"{notes}No changes between {d.old} and {d.new}")
@@ -396,3 +401,12 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
     headers = ["change", "regression", "layer", "service", "control", "resource", "old", "new"]
     counts = ", ".join(f"{k} {v}" for k, v in d.counts().items())
     return printable(f"{notes}{tabulate(table, headers=headers)}\n\n{counts}")
+
+
+DIFF = Writers[ScanDiff](
+    "a diff", {Format.TABLE: _table, Format.CSV: _csv, Format.JSON: _json, Format.OCSF: None}
+)
+
+
+def render_diff(d: ScanDiff, fmt: Format | str) -> str:
+    return DIFF.render(d, Format(fmt))

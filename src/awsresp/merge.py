@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from tabulate import tabulate
 
 from awsresp import __version__
+from awsresp.export import Format, Writers
 from awsresp.export.files import atomic_text, prepare_dir
 from awsresp.export.partitions import (
     SCANS,
@@ -32,7 +33,7 @@ from awsresp.export.tables import (
     MATRIX_COLUMNS,
     write_csv,
 )
-from awsresp.export.terminal import _LAYER_HEADING
+from awsresp.export.terminal import _LAYER_HEADING, printable, printable_rows
 from awsresp.model import Layer
 
 # Worst first, wherever one status stands for several cells (DESIGN: the gap rule).
@@ -387,3 +388,36 @@ def org_terminal_view(report: OrgReport, top: int = 15) -> str:
 def _evidence(row: dict[str, Any]) -> str:
     text = str(row.get("evidence", ""))
     return text if len(text) <= 60 else text[:57].rstrip(" ,") + "..."
+
+
+@dataclass(frozen=True)
+class OrgOutput:
+    """An organization report and the folder its files were written to."""
+
+    report: OrgReport
+    directory: Path
+
+
+# Nothing from the accounts reaches the terminal raw (export.terminal.printable).
+def _org_json(out: OrgOutput) -> str:
+    doc = json.loads((out.directory / "scan.json").read_text(encoding="utf-8"))
+    return json.dumps(doc, indent=1, ensure_ascii=True)
+
+
+def _org_csv(out: OrgOutput) -> str:
+    buf = io.StringIO()
+    with (out.directory / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        write_csv(buf, list(reader.fieldnames or []), printable_rows(reader))
+    return buf.getvalue().rstrip("\n")
+
+
+def _org_table(out: OrgOutput) -> str:
+    return printable(org_terminal_view(out.report)).rstrip("\n")
+
+
+# What `scan --org` and `merge` print (OCSF: render findings.ocsf.json with `awsresp report`).
+ORG = Writers[OrgOutput](
+    "an organization report",
+    {Format.TABLE: _org_table, Format.CSV: _org_csv, Format.JSON: _org_json, Format.OCSF: None},
+)
