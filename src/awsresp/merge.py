@@ -35,6 +35,7 @@ from awsresp.export.tables import (
 )
 from awsresp.export.terminal import _LAYER_HEADING, printable, printable_rows
 from awsresp.model import Layer
+from awsresp.scanfile import parse_scan
 
 # Worst first, wherever one status stands for several cells (DESIGN: the gap rule).
 STATUS_ORDER = ("gap", "partial", "not-assessed", "covered", "inherited")
@@ -218,20 +219,22 @@ def iter_org_json(report: OrgReport) -> Iterator[str]:
         spools = {name: open(Path(tmp) / name, "w+", encoding="utf-8") for name in _LISTS}  # noqa: SIM115
         try:
             for manifest in report.manifests:
-                doc = json.loads(read_object(report.store, manifest, SCANS))
+                where = f"{report.store.where}{manifest['objects'][SCANS]['key']}"
+                scan = parse_scan(json.loads(read_object(report.store, manifest, SCANS)), where)
                 for name in _LISTS:
+                    rows = (row.model_dump(mode="json") for row in getattr(scan, name))
                     if name == "gaps":
-                        gaps += doc.get(name, [])
+                        gaps += rows
                         continue
-                    for item in doc.get(name, []):
+                    for item in rows:
                         spools[name].write(_item(item) + "\n")
-                _add_counts(summary, doc.get("summary", {}))
-                for key, value in (doc.get("stats", {}).get("api_calls") or {}).items():
-                    stats[key] = stats.get(key, 0) + int(value)
-                regions |= set(doc.get("regions", []))
-                services |= set(doc.get("scope", {}).get("services", []))
-                started.append(doc.get("started_at", ""))
-                finished.append(doc.get("finished_at", ""))
+                _add_counts(summary, scan.summary)
+                for operation, calls in scan.stats.api_calls.items():
+                    stats[operation] = stats.get(operation, 0) + calls
+                regions |= set(scan.regions)
+                services |= set(scan.scope.services)
+                started.append(scan.started_at)
+                finished.append(scan.finished_at)
             for account in report.missing:
                 spools["issues"].write(_item(missing_issue(account, report.date)) + "\n")
             summary["issues"] = summary.get("issues", 0) + len(report.missing)

@@ -210,17 +210,30 @@ class Scope(_Row):
 
 
 class OrgAccount(_Row):
+    """An account of an organization's merged scan (from its run's manifest)."""
+
     account_id: str
     account_name: str = ""
     ou_path: str = ""
+    tags: dict[str, str] | None = None
     state: str = ""
     complete: bool = True
+    run: str | None = None
+    scanned_at: str | None = None
+    regions: list[str] | None = None
+    services: list[str] | None = None
+    counts: dict[str, Any] | None = None
 
 
 class Organization(_Row):
     id: str = ""
     management_account: str = ""
+    # The day merged, and the accounts the day's account list skipped (suspended) or that
+    # have no finished run.
+    date: str = ""
     accounts: list[OrgAccount] = []
+    skipped: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
 
 
 class Stats(_Row):
