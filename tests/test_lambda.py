@@ -77,6 +77,7 @@ def test_handler_scans_own_account_and_writes_encrypted_outputs(aws: dict[str, A
     run = summary["s3_keys"][0].removeprefix(prefix).split("/")[0]
     assert run.startswith(f"run={day.replace('-', '')}T")
     assert summary["s3_keys"] == [f"{prefix}{run}/{n}" for n in PUBLISHED]
+    assert summary["manifest"] == summary["s3_keys"][-1]
     for key in summary["s3_keys"]:
         head = aws["s3"].head_object(Bucket=OUT, Key=key)
         assert head["ServerSideEncryption"] == "aws:kms"

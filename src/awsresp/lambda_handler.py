@@ -184,6 +184,8 @@ def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> d
         "counts": counts,
         "bucket": settings.bucket,
         "s3_keys": keys,
+        # Written last: the run is complete once it exists.
+        "manifest": keys[-1],
     }
     # One JSON line in the function's log, so CloudWatch Logs Insights can query past runs.
     print(json.dumps({"awsresp": summary}, separators=(",", ":")))
