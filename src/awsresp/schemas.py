@@ -21,8 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from awsresp.model import Layer, Severity
 from awsresp.scanfile import ScanFile
 
-SCHEMA_BASE = "https://awsresp.invalid/schema/"
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -230,7 +228,8 @@ def schemas() -> dict[str, dict[str, Any]]:
     }
     for name, schema in out.items():
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["$id"] = SCHEMA_BASE + name
+        # Relative: resolved against wherever the file is served from (docs/schema/).
+        schema["$id"] = name
     return out
 
 
