@@ -269,9 +269,9 @@ def publish_set(
     store: Store, base: str, files: Iterable[tuple[str, bytes]], about: dict[str, Any]
 ) -> list[str]:
     """Puts each file under `base` (a run's prefix), then `manifest.json` last beside them:
-    `about` and each object's name, size and SHA-256. Until the manifest exists no reader takes the
-    run; if a put fails, every object already written is deleted again before the error
-    goes on. Returns the keys, the manifest's last."""
+    `about` and each object's name, size and SHA-256. Until the manifest exists no reader
+    takes the run; if a put fails, every object already written is deleted again before
+    the error goes on. Returns the keys, the manifest's last."""
     written: list[str] = []
     objects: dict[str, dict[str, Any]] = {}
     try:
