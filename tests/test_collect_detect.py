@@ -12,9 +12,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from awsresp.collect.executor import Collector
-from awsresp.collect.hooks import CIS_METRIC_FILTERS, cis_pattern_matches
 from awsresp.collect.session import Target
 from awsresp.collect.specs import load_specs
+from awsresp.evaluate import metric_filters
 from awsresp.model import Inventory, Resource
 
 from .stubs import ACCOUNT, REGION, collect_only, stubbed
@@ -55,61 +55,7 @@ def _fact(inv: Inventory, rtype: str, region: str | None = None) -> Resource:
     return found
 
 
-# --- CIS metric filter patterns ----------------------------------------------------------
-
-CIS_PATTERNS = {
-    "UnauthorizedApiCalls": '{ ($.errorCode = "*UnauthorizedOperation") || '
-    '($.errorCode = "AccessDenied*") && ($.sourceIPAddress!="delivery.logs.amazonaws.com") '
-    '&& ($.eventName!="HeadBucket") }',
-    "ConsoleSignInWithoutMfa": '{ ($.eventName = "ConsoleLogin") && '
-    '($.additionalEventData.MFAUsed != "Yes") }',
-    "IamPolicyChanges": "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||"
-    "($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||"
-    "($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||"
-    "($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||"
-    "($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||"
-    "($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||"
-    "($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
-    "CmkDisableOrDeletion": "{($.eventSource = kms.amazonaws.com) && "
-    "(($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
-    "RouteTableChanges": "{($.eventSource = ec2.amazonaws.com) && ($.eventName = CreateRoute) || "
-    "($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || "
-    "($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || "
-    "($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable) }",
-    "OrganizationsChanges": "{ ($.eventSource = organizations.amazonaws.com) && "
-    "(($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || "
-    "($.eventName = CreateAccount) || ($.eventName = CreateOrganizationalUnit) || "
-    "($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || "
-    "($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || "
-    "($.eventName = DeletePolicy) || ($.eventName = DetachPolicy) || "
-    "($.eventName = DisablePolicyType) || ($.eventName = EnablePolicyType) || "
-    "($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || "
-    "($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || "
-    "($.eventName = UpdatePolicy) || ($.eventName = UpdateOrganizationalUnit)) }",
-}
-
-
-@pytest.mark.parametrize("check", sorted(CIS_PATTERNS))
-def test_the_benchmark_patterns_match_their_check_and_no_other(check: str) -> None:
-    pattern = CIS_PATTERNS[check]
-    assert cis_pattern_matches(check, pattern)
-    # Whitespace and quoting are not significant.
-    assert cis_pattern_matches(check, " ".join(pattern.replace('"', "").split(" ")))
-    others = [k for k in CIS_METRIC_FILTERS if k != check and cis_pattern_matches(k, pattern)]
-    assert others == []
-
-
-def test_a_pattern_missing_a_term_does_not_match() -> None:
-    # Only the Version events: CreatePolicy / DeletePolicy themselves are not watched.
-    partial = CIS_PATTERNS["IamPolicyChanges"].replace("($.eventName=CreatePolicy)||", "")
-    partial = partial.replace("($.eventName=DeletePolicy)||", "")
-    assert "CreatePolicyVersion" in partial
-    assert not cis_pattern_matches("IamPolicyChanges", partial)
-    # A negated term is not the term.
-    assert not cis_pattern_matches("ConsoleSignInWithoutMfa", '{ $.eventName != "ConsoleLogin" }')
-
-
-# --- CloudTrail and the CIS alarms, with moto ----------------------------------------------
+# --- CloudTrail and the metric filters of its log groups, with moto ---------------------
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/trail"
 
@@ -134,11 +80,13 @@ def _trail(region: str, name: str, group: str | None = None, **kw: Any) -> None:
 def _filter_and_alarm(
     region: str, group: str, check: str, action: bool, enabled: bool = True
 ) -> None:
+    """The check's documented pattern as a filter, and an alarm on its metric notifying
+    (when `action`) a topic with one subscriber."""
     logs = boto3.client("logs", region_name=region)
     logs.put_metric_filter(
         logGroupName=group,
         filterName=check,
-        filterPattern=CIS_PATTERNS[check],
+        filterPattern=metric_filters.checks()[check].pattern,
         metricTransformations=[{"metricName": check, "metricNamespace": "CIS", "metricValue": "1"}],
     )
     boto3.client("cloudwatch", region_name=region).put_metric_alarm(
@@ -150,9 +98,21 @@ def _filter_and_alarm(
         EvaluationPeriods=1,
         Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[f"arn:aws:sns:{region}:{ACCOUNT}:alerts"] if action else [],
+        AlarmActions=[_subscribed_topic(region)] if action else [],
         ActionsEnabled=enabled,
     )
+
+
+def _subscribed_topic(region: str) -> str:
+    sns = boto3.client("sns", region_name=region)
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@example.com")
+    return topic
+
+
+def _filters(inv: Inventory) -> dict[str, dict[str, Any]]:
+    monitoring = _fact(inv, "cloudwatch.cis-alarms").config["Monitoring"]
+    return {f["FilterName"]: f for f in monitoring["MetricFilters"]}
 
 
 @mock_aws
@@ -171,21 +131,37 @@ def test_trails_and_alarms_are_read_in_their_own_regions() -> None:
     assert (main["HomeRegion"], main["IsMultiRegionTrail"], main["IsLogging"]) == (EU, True, True)
     assert main["RecordsAllManagementEvents"] and main["LogFileValidationEnabled"]
     assert trails["local"]["IsMultiRegionTrail"] is False
-    monitoring = _fact(inv, "cloudwatch.cis-alarms").config["Monitoring"]
-    assert monitoring["UnauthorizedApiCalls"] == {
-        "Cis": "4.1",
-        "Filter": "trail-logs:UnauthorizedApiCalls",
-        "Alarm": "alarm-UnauthorizedApiCalls",
-        "Alarmed": True,
-    }
-    # A filter whose alarm has no action does not count.
-    cmk = monitoring["CmkDisableOrDeletion"]
-    assert (cmk["Filter"], cmk["Alarmed"]) == ("trail-logs:CmkDisableOrDeletion", False)
-    assert monitoring["RootUsage"]["Filter"] is None
+    filters = _filters(inv)
+    assert set(filters) == {"UnauthorizedApiCalls", "CmkDisableOrDeletion"}
+    unauthorized = filters["UnauthorizedApiCalls"]
+    topic = f"arn:aws:sns:{EU}:{ACCOUNT}:alerts"
+    assert unauthorized["LogGroupArn"].endswith(":log-group:trail-logs:*")
+    assert (unauthorized["LogGroupName"], unauthorized["Region"]) == ("trail-logs", EU)
+    assert unauthorized["FilterPattern"] == metric_filters.checks()["UnauthorizedApiCalls"].pattern
+    assert unauthorized["Trails"] == [
+        {
+            "Name": "org-main",
+            "IsMultiRegionTrail": True,
+            "IsLogging": True,
+            "RecordsAllManagementEvents": True,
+        }
+    ]
+    ((alarm,),) = [unauthorized["Alarms"]]
+    assert (alarm["AlarmName"], alarm["ActionsEnabled"], alarm["AlarmActions"]) == (
+        "alarm-UnauthorizedApiCalls",
+        True,
+        [topic],
+    )
+    ((sub,),) = [alarm["SnsSubscriptions"]]
+    assert (sub["TopicArn"], sub["Protocol"]) == (topic, "email")
+    assert sub["SubscriptionArn"].startswith(topic + ":") and "Endpoint" not in sub
+    # An alarm without an action is collected as it is; the controls judge it.
+    (cmk,) = filters["CmkDisableOrDeletion"]["Alarms"]
+    assert (cmk["AlarmActions"], cmk["SnsSubscriptions"]) == ([], [])
 
 
 @mock_aws
-def test_a_trail_that_does_not_log_management_events_feeds_no_alarm() -> None:
+def test_a_trail_that_does_not_log_management_events_is_named_with_its_filters() -> None:
     boto3.client("logs", region_name=REGION).create_log_group(logGroupName="g")
     _trail(REGION, "main", "g", IsMultiRegionTrail=True)
     boto3.client("cloudtrail", region_name=REGION).put_event_selectors(
@@ -196,8 +172,9 @@ def test_a_trail_that_does_not_log_management_events_feeds_no_alarm() -> None:
     inv = _collect({"cloudtrail", "cloudwatch"})
     (trail,) = _fact(inv, "cloudtrail.account").config["Trails"]
     assert trail["RecordsAllManagementEvents"] is False
-    monitoring = _fact(inv, "cloudwatch.cis-alarms").config["Monitoring"]
-    assert monitoring["LogGroups"] == [] and not monitoring["UnauthorizedApiCalls"]["Alarmed"]
+    # Collected all the same, with the trail that feeds the group: the controls judge it.
+    (filt,) = _filters(inv).values()
+    assert filt["Trails"][0]["RecordsAllManagementEvents"] is False
 
 
 # --- Config, GuardDuty, Security Hub and Inspector, with moto ----------------------------
@@ -577,22 +554,13 @@ def test_a_trail_bucket_of_another_account_is_named_not_read() -> None:
 
 
 @mock_aws
-def test_an_alarm_with_its_actions_turned_off_does_not_count() -> None:
+def test_an_alarm_with_its_actions_turned_off_is_collected_as_such() -> None:
     boto3.client("logs", region_name=REGION).create_log_group(logGroupName="g")
     _trail(REGION, "main", "g", IsMultiRegionTrail=True)
     _filter_and_alarm(REGION, "g", "IamPolicyChanges", action=True, enabled=False)
-    _filter_and_alarm(REGION, "g", "UnauthorizedApiCalls", action=True)
-    monitoring = _fact(_collect({"cloudtrail", "cloudwatch"}), "cloudwatch.cis-alarms").config[
-        "Monitoring"
-    ]
-    assert (
-        monitoring["IamPolicyChanges"]["Filter"],
-        monitoring["IamPolicyChanges"]["Alarmed"],
-    ) == (
-        "g:IamPolicyChanges",
-        False,
-    )
-    assert monitoring["UnauthorizedApiCalls"]["Alarmed"] is True
+    filters = _filters(_collect({"cloudtrail", "cloudwatch"}))
+    (alarm,) = filters["IamPolicyChanges"]["Alarms"]
+    assert alarm["ActionsEnabled"] is False and alarm["SnsSubscriptions"]
 
 
 # --- Config: each recorder with its own status ---------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -416,7 +415,7 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-# --- logging, detection and governance: CloudTrail, CIS alarms, GuardDuty, Security Hub,
+# --- logging, detection and governance: CloudTrail, metric filters, GuardDuty, Security Hub,
 # --- Inspector, Firewall Manager ------------------------------------------------------
 
 
@@ -608,210 +607,54 @@ def cloudtrail_trail_buckets(ctx: HookContext, items: Sequence[Mapping[str, Any]
     return [buckets for _ in items]
 
 
-# The CIS AWS Foundations 3.0 section 4 metric filters, as the terms their documented
-# patterns must contain (compared with whitespace and double quotes removed). A filter
-# matches a check when it has every term; extra terms (exclusions) are accepted.
-def _names(*names: str) -> tuple[str, ...]:
-    return tuple(f"$.eventName={n}" for n in names)
-
-
-CIS_METRIC_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "UnauthorizedApiCalls": (
-        "4.1",
-        ("$.errorCode=*UnauthorizedOperation", "$.errorCode=AccessDenied*"),
-    ),
-    "ConsoleSignInWithoutMfa": (
-        "4.2",
-        ("$.eventName=ConsoleLogin", "$.additionalEventData.MFAUsed!=Yes"),
-    ),
-    "RootUsage": (
-        "4.3",
-        (
-            "$.userIdentity.type=Root",
-            "$.userIdentity.invokedByNOTEXISTS",
-            "$.eventType!=AwsServiceEvent",
-        ),
-    ),
-    "IamPolicyChanges": (
-        "4.4",
-        _names(
-            "DeleteGroupPolicy",
-            "DeleteRolePolicy",
-            "DeleteUserPolicy",
-            "PutGroupPolicy",
-            "PutRolePolicy",
-            "PutUserPolicy",
-            "CreatePolicy",
-            "DeletePolicy",
-            "CreatePolicyVersion",
-            "DeletePolicyVersion",
-            "AttachRolePolicy",
-            "DetachRolePolicy",
-            "AttachUserPolicy",
-            "DetachUserPolicy",
-            "AttachGroupPolicy",
-            "DetachGroupPolicy",
-        ),
-    ),
-    "CloudTrailChanges": (
-        "4.5",
-        _names("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging"),
-    ),
-    "ConsoleAuthFailures": (
-        "4.6",
-        ("$.eventName=ConsoleLogin", "$.errorMessage=Failedauthentication"),
-    ),
-    "CmkDisableOrDeletion": (
-        "4.7",
-        ("$.eventSource=kms.amazonaws.com", *_names("DisableKey", "ScheduleKeyDeletion")),
-    ),
-    "S3BucketPolicyChanges": (
-        "4.8",
-        (
-            "$.eventSource=s3.amazonaws.com",
-            *_names(
-                "PutBucketAcl",
-                "PutBucketPolicy",
-                "PutBucketCors",
-                "PutBucketLifecycle",
-                "PutBucketReplication",
-                "DeleteBucketPolicy",
-                "DeleteBucketCors",
-                "DeleteBucketLifecycle",
-                "DeleteBucketReplication",
-            ),
-        ),
-    ),
-    "ConfigChanges": (
-        "4.9",
-        (
-            "$.eventSource=config.amazonaws.com",
-            *_names(
-                "StopConfigurationRecorder",
-                "DeleteDeliveryChannel",
-                "PutDeliveryChannel",
-                "PutConfigurationRecorder",
-            ),
-        ),
-    ),
-    "SecurityGroupChanges": (
-        "4.10",
-        _names(
-            "AuthorizeSecurityGroupIngress",
-            "AuthorizeSecurityGroupEgress",
-            "RevokeSecurityGroupIngress",
-            "RevokeSecurityGroupEgress",
-            "CreateSecurityGroup",
-            "DeleteSecurityGroup",
-        ),
-    ),
-    "NaclChanges": (
-        "4.11",
-        _names(
-            "CreateNetworkAcl",
-            "CreateNetworkAclEntry",
-            "DeleteNetworkAcl",
-            "DeleteNetworkAclEntry",
-            "ReplaceNetworkAclEntry",
-            "ReplaceNetworkAclAssociation",
-        ),
-    ),
-    "NetworkGatewayChanges": (
-        "4.12",
-        _names(
-            "CreateCustomerGateway",
-            "DeleteCustomerGateway",
-            "AttachInternetGateway",
-            "CreateInternetGateway",
-            "DeleteInternetGateway",
-            "DetachInternetGateway",
-        ),
-    ),
-    "RouteTableChanges": (
-        "4.13",
-        _names(
-            "CreateRoute",
-            "CreateRouteTable",
-            "ReplaceRoute",
-            "ReplaceRouteTableAssociation",
-            "DeleteRouteTable",
-            "DeleteRoute",
-            "DisassociateRouteTable",
-        ),
-    ),
-    "VpcChanges": (
-        "4.14",
-        _names(
-            "CreateVpc",
-            "DeleteVpc",
-            "ModifyVpcAttribute",
-            "AcceptVpcPeeringConnection",
-            "CreateVpcPeeringConnection",
-            "DeleteVpcPeeringConnection",
-            "RejectVpcPeeringConnection",
-            "AttachClassicLinkVpc",
-            "DetachClassicLinkVpc",
-            "DisableVpcClassicLink",
-            "EnableVpcClassicLink",
-        ),
-    ),
-    "OrganizationsChanges": (
-        "4.15",
-        (
-            "$.eventSource=organizations.amazonaws.com",
-            *_names(
-                "AcceptHandshake",
-                "AttachPolicy",
-                "CreateAccount",
-                "CreateOrganizationalUnit",
-                "CreatePolicy",
-                "DeclineHandshake",
-                "DeleteOrganization",
-                "DeleteOrganizationalUnit",
-                "DeletePolicy",
-                "DetachPolicy",
-                "DisablePolicyType",
-                "EnablePolicyType",
-                "InviteAccountToOrganization",
-                "LeaveOrganization",
-                "MoveAccount",
-                "RemoveAccountFromOrganization",
-                "UpdatePolicy",
-                "UpdateOrganizationalUnit",
-            ),
-        ),
-    ),
-}
-
-
-def _normalize_pattern(pattern: str) -> str:
-    return "".join(pattern.split()).replace('"', "")
-
-
-def cis_pattern_matches(check: str, pattern: str) -> bool:
-    """Whether a metric filter pattern has every essential term of a CIS check; a term
-    must end at a name boundary (CreatePolicy is not CreatePolicyVersion)."""
-    text = _normalize_pattern(pattern)
-    return all(
-        re.search(re.escape(term) + r"(?![A-Za-z0-9])", text)
-        for term in CIS_METRIC_FILTERS[check][1]
+def _sns_subscriptions(ctx: HookContext, topic: str) -> list[dict[str, Any]]:
+    """A topic's subscriptions (ARN and protocol; the endpoint, an address, is not kept),
+    read in the topic's region."""
+    pages = ctx.call_in(
+        _arn_region(topic, ctx.region), "sns", "ListSubscriptionsByTopic", {"TopicArn": topic}
     )
-
-
-def _cis_alarms(ctx: HookContext) -> dict[str, Any]:
-    groups = [
-        str(t["CloudWatchLogsLogGroupArn"])
-        for t in _trails_once(ctx)
-        if t["IsMultiRegionTrail"]
-        and t["IsLogging"]
-        and t["RecordsAllManagementEvents"]
-        and t.get("CloudWatchLogsLogGroupArn")
+    return [
+        {"SubscriptionArn": s.get("SubscriptionArn"), "Protocol": s.get("Protocol")}
+        for page in _page_list(pages)
+        for s in page.get("Subscriptions", [])
     ]
-    checks: dict[str, Any] = {
-        key: {"Cis": cis, "Filter": None, "Alarm": None, "Alarmed": False}
-        for key, (cis, _terms) in CIS_METRIC_FILTERS.items()
+
+
+def _alarm(ctx: HookContext, alarm: Mapping[str, Any]) -> dict[str, Any]:
+    actions = [str(a) for a in alarm.get("AlarmActions") or []]
+    return {
+        "AlarmName": alarm.get("AlarmName"),
+        "ActionsEnabled": alarm.get("ActionsEnabled"),
+        "AlarmActions": actions,
+        "SnsSubscriptions": [
+            {"TopicArn": topic, **sub}
+            for topic in actions
+            if topic.split(":")[2:3] == ["sns"]
+            for sub in _sns_subscriptions(ctx, topic)
+        ],
     }
-    for arn in dict.fromkeys(groups):
+
+
+def _metric_filters(ctx: HookContext) -> dict[str, Any]:
+    """The metric filters of every log group a trail delivers to, each with the trails
+    that feed the group and the alarms on the filter's metrics (with the subscriptions of
+    the SNS topics they notify), read in the log group's region."""
+    feeding: dict[str, list[dict[str, Any]]] = {}
+    for trail in _trails_once(ctx):
+        if trail.get("CloudWatchLogsLogGroupArn"):
+            feeding.setdefault(str(trail["CloudWatchLogsLogGroupArn"]), []).append(
+                {
+                    key: trail.get(key)
+                    for key in (
+                        "Name",
+                        "IsMultiRegionTrail",
+                        "IsLogging",
+                        "RecordsAllManagementEvents",
+                    )
+                }
+            )
+    out: list[dict[str, Any]] = []
+    for arn, trails in feeding.items():
         region = _arn_region(arn, ctx.region)
         name = arn.split(":")[6] if len(arn.split(":")) > 6 else arn
         filters = [
@@ -821,39 +664,34 @@ def _cis_alarms(ctx: HookContext) -> dict[str, Any]:
             )
             for f in page.get("metricFilters", [])
         ]
+        if not filters:
+            continue
         alarms = [
             a
             for page in _page_list(ctx.call_in(region, "cloudwatch", "DescribeAlarms", {}))
             for a in page.get("MetricAlarms", [])
         ]
-        for key, entry in checks.items():
-            if entry["Alarmed"]:
-                continue
-            for filt in filters:
-                if not cis_pattern_matches(key, str(filt.get("filterPattern", ""))):
-                    continue
-                entry["Filter"] = entry["Filter"] or f"{name}:{filt.get('filterName')}"
-                metrics = {
-                    (m.get("metricName"), m.get("metricNamespace"))
-                    for m in filt.get("metricTransformations", [])
-                }
-                alarm = next(
-                    (
-                        a
+        for filt in filters:
+            metrics = {
+                (m.get("metricName"), m.get("metricNamespace"))
+                for m in filt.get("metricTransformations", [])
+            }
+            out.append(
+                {
+                    "LogGroupArn": arn,
+                    "LogGroupName": name,
+                    "Region": region,
+                    "FilterName": filt.get("filterName"),
+                    "FilterPattern": filt.get("filterPattern"),
+                    "Trails": trails,
+                    "Alarms": [
+                        _alarm(ctx, a)
                         for a in alarms
                         if (a.get("MetricName"), a.get("Namespace")) in metrics
-                        and a.get("AlarmActions")
-                        # An alarm whose actions are turned off notifies nobody.
-                        and a.get("ActionsEnabled") is not False
-                    ),
-                    None,
-                )
-                if alarm is not None:
-                    entry["Filter"] = f"{name}:{filt.get('filterName')}"
-                    entry["Alarm"] = alarm.get("AlarmName")
-                    entry["Alarmed"] = True
-                    break
-    return {"LogGroups": list(dict.fromkeys(groups)), **checks}
+                    ],
+                }
+            )
+    return {"MetricFilters": out}
 
 
 def _trails_once(ctx: HookContext) -> list[dict[str, Any]]:
@@ -861,8 +699,10 @@ def _trails_once(ctx: HookContext) -> list[dict[str, Any]]:
     return trails
 
 
-def cloudwatch_cis_alarms(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
-    result = _cis_alarms(ctx)
+def cloudwatch_trail_metric_filters(
+    ctx: HookContext, items: Sequence[Mapping[str, Any]]
+) -> list[Any]:
+    result = _metric_filters(ctx)
     return [result for _ in items]
 
 
@@ -1047,14 +887,25 @@ HOOKS.update(
         "cloudtrail_trails": Hook(
             cloudtrail_trails, _TRAIL_OPS, _TRAIL_ACTIONS, conditional=_TRAIL_CONDITIONAL
         ),
-        "cloudwatch_cis_alarms": Hook(
-            cloudwatch_cis_alarms,
-            (*_TRAIL_OPS, ("logs", "DescribeMetricFilters"), ("cloudwatch", "DescribeAlarms")),
-            (*_TRAIL_ACTIONS, "logs:DescribeMetricFilters", "cloudwatch:DescribeAlarms"),
+        "cloudwatch_trail_metric_filters": Hook(
+            cloudwatch_trail_metric_filters,
+            (
+                *_TRAIL_OPS,
+                ("logs", "DescribeMetricFilters"),
+                ("cloudwatch", "DescribeAlarms"),
+                ("sns", "ListSubscriptionsByTopic"),
+            ),
+            (
+                *_TRAIL_ACTIONS,
+                "logs:DescribeMetricFilters",
+                "cloudwatch:DescribeAlarms",
+                "sns:ListSubscriptionsByTopic",
+            ),
             conditional=(
                 *_TRAIL_CONDITIONAL,
                 ("logs", "DescribeMetricFilters"),
                 ("cloudwatch", "DescribeAlarms"),
+                ("sns", "ListSubscriptionsByTopic"),
             ),
         ),
         "cloudtrail_trail_buckets": Hook(
