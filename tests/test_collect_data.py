@@ -435,9 +435,9 @@ class _Tables:
 
 
 def test_a_table_that_cannot_be_described_has_no_scaling_and_spoils_no_other() -> None:
-    from awsresp.collect import hooks
+    from awsresp.collect.hooks.dynamodb import dynamodb_table_autoscaling
 
-    out = hooks.dynamodb_table_autoscaling(_Tables(), [{"Value": "gone"}, {"Value": "kept"}])  # type: ignore[arg-type]
+    out = dynamodb_table_autoscaling(_Tables(), [{"Value": "gone"}, {"Value": "kept"}])  # type: ignore[arg-type]
     # The table's own Table detail records the failure; its scaling is unknown, not empty.
     assert out == [None, {"Table": ["dynamodb:table:Read"], "Indexes": []}]
 

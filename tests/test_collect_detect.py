@@ -271,11 +271,36 @@ def test_security_hub_standards_are_read_when_there_is_a_hub() -> None:
         },
     )
     with stub:
-        inv = collect_only(target, "securityhub.hub", "Standards")
+        # Standards waits for Hub (its `when`), so the Stubber's order is the engine's.
+        inv = collect_only(target, "securityhub.hub", "Hub", "Standards")
     stub.assert_no_pending_responses()
     assert _fact(inv, "securityhub.hub").config["Standards"] == [
         {"StandardsArn": fsbp, "StandardsStatus": "READY"}
     ]
+
+
+def test_security_hub_standards_are_not_asked_without_a_hub() -> None:
+    target = Target(boto3.Session(region_name=REGION))
+    _, stub = stubbed(target, "securityhub")
+    stub.add_client_error("describe_hub", "InvalidAccessException", "not subscribed")
+    with stub:
+        inv = collect_only(target, "securityhub.hub", "Hub", "Standards")
+    stub.assert_no_pending_responses()
+    hub = _fact(inv, "securityhub.hub")
+    assert (hub.config["Hub"], hub.config["Standards"], hub.unreadable) == (None, None, set())
+    assert inv.complete
+
+
+def test_security_hub_standards_are_unreadable_when_the_hub_is() -> None:
+    target = Target(boto3.Session(region_name=REGION))
+    _, stub = stubbed(target, "securityhub")
+    stub.add_client_error("describe_hub", "AccessDeniedException", "denied")
+    with stub:
+        inv = collect_only(target, "securityhub.hub", "Hub", "Standards")
+    stub.assert_no_pending_responses()
+    assert _fact(inv, "securityhub.hub").unreadable == {"Hub", "Standards"}
+    (issue,) = inv.issues  # the hub's, once
+    assert issue.operation == "DescribeHub"
 
 
 def test_ssm_patch_compliance_is_collected() -> None:

@@ -137,7 +137,7 @@ def test_account_fact_keeps_no_mfa_seed_and_joins_managed_policies_without_calls
 
 
 def test_aws_managed_attachments_are_grouped_by_policy_with_their_principals() -> None:
-    from awsresp.collect.hooks import iam_aws_managed_policy_attachments
+    from awsresp.collect.hooks.iam import iam_aws_managed_policy_attachments
 
     support = {
         "PolicyName": "AWSSupportAccess",

@@ -15,6 +15,7 @@ import jmespath
 from jmespath import functions as jp_functions
 from jmespath.exceptions import JMESPathError
 
+from awsresp.collect.shapes import ast_roots
 from awsresp.evaluate import metric_filters
 
 # Evaluation result: True (holds), False (does not hold), None (could not be read).
@@ -415,34 +416,8 @@ class Not:
 Condition = Test | AllOf | AnyOf | Not
 
 
-def _roots(node: Mapping[str, Any]) -> set[str]:
-    """The top-level fields a JMESPath AST reads from the document it is applied to."""
-    kind = node.get("type")
-    children = node.get("children", [])
-    if kind == "field":
-        return {str(node["value"])}
-    if kind in ("literal", "current", "identity"):
-        return set()
-    if kind in ("subexpression", "index_expression", "projection", "value_projection"):
-        # The left side reads the document; the right side reads what the left produced.
-        return _roots(children[0]) if children else set()
-    if kind == "filter_projection":
-        return _roots(children[0]) if children else set()
-    if kind in ("flatten",):
-        return _roots(children[0]) if children else set()
-    if kind == "pipe":
-        return _roots(children[0]) if children else set()
-    if kind in ("multi_select_list", "multi_select_dict", "key_val_pair"):
-        out: set[str] = set()
-        for child in children:
-            out |= _roots(child)
-        return out
-    # Functions, comparisons, and/or/not read every argument from the document.
-    out = set()
-    for child in children:
-        if isinstance(child, dict):
-            out |= _roots(child)
-    return out
+# The top-level fields a JMESPath AST reads (shared with the collector's `when`).
+_roots = ast_roots
 
 
 def parse(node: Any) -> Condition:
