@@ -140,3 +140,8 @@ def test_iam_actions_look_like_actions() -> None:
     for spec in SPECS:
         for action in spec.iam_actions():
             assert re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", action), action
+
+
+def test_no_spec_or_hook_reads_secret_values() -> None:
+    ops = {op for spec in SPECS for _, op in spec.operations()}
+    assert not ops & {"GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters"}
