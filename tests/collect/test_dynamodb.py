@@ -39,6 +39,22 @@ class _Tables:
 
 
 @mock_aws
+def test_tables_carry_their_arn_and_point_in_time_recovery() -> None:
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    inv, _ = collect({"dynamodb"})
+    table = by_name(inv, "dynamodb.table")["orders"]
+    assert table.arn == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
+    pitr = table.config["ContinuousBackups"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "DISABLED"
+    assert inv.complete
+
+
+@mock_aws
 def test_on_demand_tables_make_no_auto_scaling_read() -> None:
     ddb = boto3.client("dynamodb", region_name=REGION)
     ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST", **_TABLE_KEY)

@@ -1,4 +1,4 @@
-"""RDS (Secrets Manager and DynamoDB settings read alongside): snapshots and who restores them."""
+"""RDS: instances, and manual snapshots with who may restore them."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from .conftest import (
 
 
 @mock_aws
-def test_secrets_rds_and_dynamodb_settings_are_collected() -> None:
-    sm = boto3.client("secretsmanager", region_name=REGION)
-    sm.create_secret(Name="db-password", SecretString="unit-test-secret-value")
+def test_instances_carry_their_exposure_and_backups() -> None:
     rds = boto3.client("rds", region_name=REGION)
     rds.create_db_instance(
         DBInstanceIdentifier="db",
@@ -28,24 +26,11 @@ def test_secrets_rds_and_dynamodb_settings_are_collected() -> None:
         PubliclyAccessible=True,
         BackupRetentionPeriod=3,
     )
-    ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    inv, _ = collect({"secretsmanager", "rds", "dynamodb"})
-    secret = by_name(inv, "secretsmanager.secret")["db-password"]
-    assert "unit-test-secret-value" not in json.dumps(secret.config)
-    assert secret.config.get("RotationEnabled") in (None, False)
+    inv, _ = collect({"rds"})
     db = by_name(inv, "rds.instance")["db"]
     assert (db.config["PubliclyAccessible"], db.config["BackupRetentionPeriod"]) == (True, 3)
     assert db.arn == f"arn:aws:rds:{REGION}:{ACCOUNT}:db:db"
-    table = by_name(inv, "dynamodb.table")["orders"]
-    assert table.arn == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
-    pitr = table.config["ContinuousBackups"]["PointInTimeRecoveryDescription"]
-    assert pitr["PointInTimeRecoveryStatus"] == "DISABLED"
+    assert "unit-test-password" not in json.dumps(db.config)
     assert inv.complete
 
 
