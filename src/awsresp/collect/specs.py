@@ -13,6 +13,7 @@ import yaml
 from jmespath.exceptions import JMESPathError
 
 from awsresp.collect import hooks
+from awsresp.collect.iam_actions import action_for
 from awsresp.errors import SpecError
 from awsresp.paths import collectors_dir, load_yaml
 
@@ -177,9 +178,6 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
         keys.add("client")
     c = _Reader(r.file, where, node, keys)
     client = c.get("client", str)
-    if client:
-        # A call on another client is that service's IAM action.
-        iam_prefix = client
     op = c.need("operation", str)
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]+", op):
         raise c.fail(f"operation {op!r} is not an API operation name")
@@ -206,7 +204,9 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
         absent_on=tuple(c.get("absent_on", list, [])),
         not_enabled_on=tuple(c.get("not_enabled_on", list, [])),
         page_size=c.get("page_size", int),
-        iam_action=c.get("iam_action", str) or f"{iam_prefix}:{op}",
+        # A call on another client is that service's IAM action.
+        iam_action=c.get("iam_action", str)
+        or (action_for(client, op) if client else f"{iam_prefix}:{op}"),
         transform=transform,
         client=client,
     )
