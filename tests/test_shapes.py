@@ -1,5 +1,5 @@
-"""The spec language's regular shapes: `join`, a detail's own `client`, `when` and `after`,
-as the spec loader checks them and as the engine orders and joins them."""
+"""The spec language's regular shapes: `join`, a detail's own `client` and `when` (which
+orders details), as the spec loader checks them and as the engine orders and joins them."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_a_join_a_client_and_an_order_are_read(tmp_path: Path) -> None:
           operation: DescribeVpcAttribute
           params: {VpcId: VpcId}
           const_params: {Attribute: enableDnsSupport}
-          after: [Acl]
+          when: Acl || Logs
         """,
     )
     (res,) = spec.resources
@@ -58,7 +58,7 @@ def test_a_join_a_client_and_an_order_are_read(tmp_path: Path) -> None:
     )
     assert ("wafv2", "GetWebACLForResource") in spec.operations()
     assert "wafv2:GetWebACLForResource" in spec.iam_actions()
-    # `when: Logs` reads the Logs detail, so Acl waits for it; Last waits for Acl.
+    # `when: Logs` reads the Logs detail, so Acl waits for it; Last waits for both.
     assert [[d.key for d in stage] for stage in shapes.stages(res.details)] == [
         ["Logs"],
         ["Acl"],
@@ -90,9 +90,9 @@ def test_a_join_a_client_and_an_order_are_read(tmp_path: Path) -> None:
             """
             Logs:
               operation: DescribeFlowLogs
-              after: [Nowhere]
+              when: Logs
             """,
-            "'after' names no detail 'Nowhere'",
+            "its 'when' reads itself",
         ),
         (
             """
@@ -101,7 +101,7 @@ def test_a_join_a_client_and_an_order_are_read(tmp_path: Path) -> None:
               when: B
             B:
               operation: DescribeVpcEndpoints
-              after: [A]
+              when: A
             """,
             "details wait for each other: A, B",
         ),

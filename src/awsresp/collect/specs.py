@@ -65,8 +65,6 @@ class DetailSpec:
     # Read only for items where this path (over the item and its earlier details) holds;
     # elsewhere the detail is null. Details it names are read first.
     when: str | None = None
-    # Details of the same resource read before this one.
-    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,7 +210,7 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
     )
 
 
-_DETAIL_SHAPES = ("before_region", "unless", "join", "when", "after")
+_DETAIL_SHAPES = ("before_region", "unless", "join", "when")
 
 
 def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix: str) -> DetailSpec:
@@ -234,9 +232,6 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
     dr = _Reader(file, dwhere, dnode, set(dnode))
     when = dr.get("when", str)
     _check_path(dr, "when", when)
-    after = dr.get("after", list, [])
-    if not all(isinstance(a, str) for a in after):
-        raise dr.fail("'after' lists detail names")
     join = None
     if "join" in dnode:
         jr = _Reader(file, f"{dwhere} join", dnode["join"], {"items", "key", "item_key"})
@@ -247,16 +242,12 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
             raise dr.fail("a join reads its listing once: const_params only, no per-item params")
         if before or unless:
             raise dr.fail("a join takes neither 'before_region' nor 'unless'")
-    return DetailSpec(key, call, None, before, unless, join, when, tuple(after))
+    return DetailSpec(key, call, None, before, unless, join, when)
 
 
 def depends_on(detail: DetailSpec, keys: set[str]) -> set[str]:
-    """The details of the same resource this one is read after: its `after`, and those
-    its `when` reads."""
-    needs = set(detail.after)
-    if detail.when:
-        needs |= _roots(detail.when) & keys
-    return needs
+    """The details of the same resource this one is read after: those its `when` reads."""
+    return _roots(detail.when) & keys if detail.when else set()
 
 
 def _roots(expr: str) -> set[str]:
@@ -269,11 +260,8 @@ def _check_order(file: str, where: str, details: list[DetailSpec]) -> None:
     keys = {d.key for d in details}
     by_key = {d.key: d for d in details}
     for d in details:
-        for name in d.after:
-            if name not in keys or name == d.key:
-                raise SpecError(
-                    file, f"{where} detail {d.key}", f"'after' names no detail {name!r}"
-                )
+        if d.key in depends_on(d, keys):
+            raise SpecError(file, f"{where} detail {d.key}", "its 'when' reads itself")
         for name in depends_on(d, keys):
             if by_key[name].before_region != d.before_region and not by_key[name].before_region:
                 raise SpecError(
