@@ -31,7 +31,7 @@ def test_hook_that_cannot_reach_aws_becomes_an_issue(monkeypatch: pytest.MonkeyP
         raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/")
 
     original = hooks.HOOKS["iam_user_credentials"]
-    broken = hooks.Hook(unreachable, original.operations, original.iam_actions)
+    broken = hooks.Hook(unreachable, original.operations, original.conditional, original.service)
     monkeypatch.setitem(hooks.HOOKS, "iam_user_credentials", broken)
     with mock_aws():
         boto3.client("iam", region_name="us-east-1").create_user(UserName="carol")

@@ -151,13 +151,14 @@ def test_trail_and_alarm_evidence(sandbox_scan: dict[str, Any]) -> None:
     (trail,) = facts["cloudtrail.account"]["config"]["Trails"]
     assert trail["Name"] == "acme-main" and trail["KmsKeyId"] is None
     monitoring = facts["cloudwatch.cis-alarms"]["config"]["Monitoring"]
-    assert monitoring["LogGroups"] == [
+    filters = {f["FilterName"]: f for f in monitoring["MetricFilters"]}
+    assert {f["LogGroupArn"] for f in filters.values()} == {
         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:acme-cloudtrail:*"
-    ]
-    assert monitoring["RootUsage"]["Alarm"] == "cis-root-usage"
-    failures = monitoring["ConsoleAuthFailures"]
-    assert failures["Filter"] == "acme-cloudtrail:console-auth-failures"
-    assert (failures["Alarm"], failures["Alarmed"]) == (None, False)
+    }
+    (root,) = filters["root-usage"]["Alarms"]
+    assert root["AlarmName"] == "cis-root-usage" and root["SnsSubscriptions"]
+    (failures,) = filters["console-auth-failures"]["Alarms"]
+    assert failures["AlarmActions"] == []
     # The trail's bucket is read through the S3 collector's own answers.
     (bucket,) = facts["cloudtrail.account"]["config"]["TrailBuckets"]
     assert (bucket["Bucket"], bucket["InAccount"], bucket["Logging"]) == (

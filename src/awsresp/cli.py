@@ -26,7 +26,6 @@ from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from awsresp import __version__
-from awsresp.collect.hooks import HOOKS
 from awsresp.collect.session import Target, default_endpoint, make_session, validate_region
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
@@ -191,8 +190,9 @@ def _stats_lines(target: Target) -> list[str]:
 
 def _limiter(values: list[str], definitions: Definitions) -> RateLimiter:
     """The rate caps `--rate-limit` asks for; services are named as botocore clients."""
+    # Every client a spec, a detail on another client, or a hook calls.
     clients = {"sts"} | {res.client for spec in definitions.specs for res in spec.resources}
-    clients |= {client for hook in HOOKS.values() for client, _op in hook.operations}
+    clients |= {client for spec in definitions.specs for client, _op in spec.operations()}
     try:
         every, overrides = parse_rate_limits(values, clients)
     except ValueError as exc:
