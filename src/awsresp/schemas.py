@@ -166,9 +166,22 @@ class HookCall(_Strict):
     hook: str
 
 
+class JoinEntry(_Strict):
+    """A detail joined by key from one read of a listing (docs/development.md)."""
+
+    items: str
+    key: str
+    item_key: str
+
+
 class DetailCall(CallEntry):
     before_region: bool = False
     unless: str | None = None
+    # The boto3 client of the call when it is not the resource's (a load balancer's WAFv2).
+    client: str | None = None
+    join: JoinEntry | None = None
+    # Read only where this path holds on the item (null elsewhere); orders the details.
+    when: str | None = None
 
 
 class DetailHook(HookCall):
