@@ -46,11 +46,13 @@ format: install
 	$(BIN)/ruff check --fix src tests bench deploy
 	$(BIN)/ruff format src tests bench deploy
 
-# Regenerates docs/controls.md and docs/coverage.md from the catalog, and the README's demo
-# output and PCI DSS view from a sandbox scan; tests fail when they are out of date.
+# Regenerates docs/controls.md and docs/coverage.md from the catalog, the README's demo
+# output and PCI DSS view from a sandbox scan, and the JSON Schemas in docs/schema/ from the
+# models; tests fail when they are out of date.
 docs: install
 	out=$$(mktemp -d) && $(BIN)/awsresp scan --sandbox -q -o $$out \
 		| $(BIN)/python -m awsresp.export.catalog_docs docs README.md $$out/frameworks.csv
+	$(BIN)/python -m awsresp.schemas docs/schema
 
 # The lock files, from pyproject.toml's lower bounds (needs uv: pip install uv).
 lock: install

@@ -130,7 +130,7 @@ def test_diff_refuses_the_wrong_shape_and_newer_versions(
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"schema_version": 2, "findings": 5, "matrix": []}))
     code, _out, err = _main(["diff", str(wrong), str(wrong)], capsys)
-    _one_line(code, err, "'findings' must be a list of rows")
+    _one_line(code, err, "wrong.json is not a valid scan.json: tool: Field required")
     newer = tmp_path / "newer.json"
     newer.write_text(json.dumps({"schema_version": 3, "findings": [], "matrix": []}))
     code, _out, err = _main(["diff", str(newer), str(newer)], capsys)

@@ -31,7 +31,7 @@ def test_hook_that_cannot_reach_aws_becomes_an_issue(monkeypatch: pytest.MonkeyP
         raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/")
 
     original = hooks.HOOKS["iam_user_credentials"]
-    broken = hooks.Hook(unreachable, original.operations, original.iam_actions)
+    broken = hooks.Hook(unreachable, original.operations, original.conditional, original.service)
     monkeypatch.setitem(hooks.HOOKS, "iam_user_credentials", broken)
     with mock_aws():
         boto3.client("iam", region_name="us-east-1").create_user(UserName="carol")
@@ -64,9 +64,6 @@ def test_hook_issues_name_the_iam_action_of_the_called_service() -> None:
     )
     assert _hook_action("cloudtrail_trail_buckets", "s3", "GetPublicAccessBlock") == (
         "s3:GetBucketPublicAccessBlock"
-    )
-    assert _hook_action("elbv2_web_acl", "wafv2", "GetWebACLForResource") == (
-        "wafv2:GetWebACLForResource"
     )
 
 

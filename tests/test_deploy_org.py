@@ -53,6 +53,29 @@ def test_glue_tables_have_the_columns_of_the_exports() -> None:
         assert [k["Name"] for k in table["PartitionKeys"]] == ["date"]
 
 
+def test_published_views_take_only_runs_with_a_manifest() -> None:
+    resources = _template("org-scan.yaml")["Resources"]
+    expected = {
+        "findings": FINDING_COLUMNS,
+        "matrix": MATRIX_COLUMNS,
+        "gaps": GAP_COLUMNS,
+        "issues": ISSUE_COLUMNS,
+    }
+    for name, columns in expected.items():
+        table = resources[f"Published{name.capitalize()}View"]["Properties"]["TableInput"]
+        assert table["Name"] == f"published_{name}" and table["TableType"] == "VIRTUAL_VIEW"
+        assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == [*columns, "date"]
+        head, encoded, tail = table["ViewOriginalText"]["Fn::Join"][1]
+        assert (head, tail) == ("/* Presto View: ", " */")
+        view = json.loads(encoded["Fn::Base64"]["Fn::Sub"].replace("${DatabaseName}", "db"))
+        assert view["schema"] == "db" and view["catalog"] == "awsdatacatalog"
+        assert [c["name"] for c in view["columns"]] == [*columns, "date"]
+        sql = " ".join(view["originalSql"].split())
+        assert sql.startswith(f"SELECT t.* FROM {name} t JOIN manifests m ON ")
+        assert "regexp_extract(t.\"$path\", 'run=([^/]+)/', 1) = m.run" in sql
+        assert 't."date" = m."date"' in sql and "t.account_id = m.account_id" in sql
+
+
 def test_member_role_trusts_only_the_scanning_accounts_scanners_with_the_external_id() -> None:
     role = _template("org-member-role.yaml")["Resources"]["ScannerRole"]["Properties"]
     (statement,) = role["AssumeRolePolicyDocument"]["Statement"]

@@ -17,11 +17,12 @@ from moto import mock_aws
 from awsresp.cli import ExitCode, expand_output_dir
 from awsresp.collect.deploy_policy import read_actions, template_actions, with_actions
 from awsresp.collect.specs import load_specs
-from awsresp.diff import diff_scans, load_scan, render_diff
+from awsresp.diff import ScanDiff, diff_scans, load_scan, render_diff
 from awsresp.errors import AwsrespError
 from awsresp.evaluate.findings import findings
 from awsresp.export.tables import finding_id, finding_row
 from awsresp.model import Inventory
+from awsresp.scanfile import ScanFileError, parse_scan
 from tests.conftest import GOLDEN_NOW, make_resource, run_cli
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "template.yaml"
@@ -37,9 +38,19 @@ def _finding(control: str, rid: str, status: str, layer: str = "data") -> dict[s
         "resource_type": "s3.bucket",
         "resource_id": rid,
         "resource_arn": arn,
+        "resource_name": rid,
+        "service_class": "abstracted",
         "layer": layer,
+        "owner": "customer",
         "control_id": control,
+        "control_title": control,
         "status": status,
+        "severity": "high",
+        "safeguard": "true",
+        "evidence": "{}",
+        "references": "",
+        "remediation": "",
+        "scanned_at": "2026-11-28T00:00:00+00:00",
         "finding_id": finding_id(ACCOUNT, control, arn, "s3.bucket", rid, "us-east-1"),
     }
 
@@ -50,9 +61,17 @@ def _cell(layer: str, status: str, exposed: int = 0, service: str = "s3") -> dic
         "layer": layer,
         "service": service,
         "service_class": "abstracted",
+        "owner": "customer",
         "status": status,
+        "resources": exposed,
+        "controlled": 0,
         "exposed": exposed,
+        "weak": 0,
+        "unreadable": 0,
+        "coverage": 0,
+        "worst": "",
         "reason": "",
+        "evidence": "",
     }
 
 
@@ -62,6 +81,13 @@ LOG = "logging-detection.s3.bucket-access-logging"
 
 OLD = {
     "schema_version": 2,
+    "tool": {"name": "awsresp", "version": "test"},
+    "scanned_at": "2026-11-28T00:00:00+00:00",
+    "account": ACCOUNT,
+    "partition": "aws",
+    "complete": True,
+    "issues": [],
+    "gaps": [],
     "regions": ["us-east-1"],
     "scope": {"services": ["s3", "iam"], "regions": ["us-east-1"]},
     "findings": [
@@ -80,6 +106,10 @@ def _new(**changes: Any) -> dict[str, Any]:
     return doc
 
 
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> ScanDiff:
+    return diff_scans(parse_scan(old, "old"), parse_scan(new, "new"), "old", "new")
+
+
 def _write(tmp_path: Path, name: str, doc: dict[str, Any]) -> Path:
     folder = tmp_path / name
     folder.mkdir()
@@ -88,7 +118,7 @@ def _write(tmp_path: Path, name: str, doc: dict[str, Any]) -> Path:
 
 
 def test_identical_scans_have_no_changes() -> None:
-    d = diff_scans(OLD, copy.deepcopy(OLD), "old", "new")
+    d = _diff(OLD, copy.deepcopy(OLD))
     assert d.changes == () and not d.regressed
 
 
@@ -102,7 +132,7 @@ def test_layer_that_regresses() -> None:
         ],
         matrix=[_cell("data", "gap"), _cell("logging-detection", "covered")],
     )
-    d = diff_scans(OLD, new, "old", "new")
+    d = _diff(OLD, new)
     got = {
         (c.change, c.row.get("control_id", ""), c.row.get("resource_id", c.row["layer"])): (
             c.row["old_status"],
@@ -133,7 +163,7 @@ def test_improvement_only_is_not_a_regression() -> None:
         ],
         matrix=[_cell("data", "covered"), _cell("logging-detection", "partial")],
     )
-    d = diff_scans(OLD, new, "old", "new")
+    d = _diff(OLD, new)
     assert d.changes and not d.regressed
 
 
@@ -166,7 +196,7 @@ def test_cli_unreadable_scan_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_a_cell_that_exposes_more_resources_regresses() -> None:
     new = _new(matrix=[_cell("data", "covered"), _cell("logging-detection", "gap", exposed=2)])
-    d = diff_scans(OLD, new, "old", "new")
+    d = _diff(OLD, new)
     assert [
         (c.change, c.row["old_exposed"], c.row["new_exposed"], c.regression) for c in d.changes
     ] == [("cell-changed", 0, 2, True)]
@@ -183,7 +213,7 @@ def test_scans_of_different_scope_compare_only_what_both_covered() -> None:
         findings=[*OLD["findings"], volume],
         matrix=[*OLD["matrix"], _cell("data", "gap", 1, service="ec2")],
     )
-    d = diff_scans(OLD, new, "old", "new")
+    d = _diff(OLD, new)
     assert d.changes == ()
     assert d.notes[0].startswith(
         "compared only what both scans covered (services s3; regions us-east-1)"
@@ -194,11 +224,19 @@ def test_scans_of_different_scope_compare_only_what_both_covered() -> None:
     assert "Note: compared only" in render_diff(d, "table")
 
 
-def test_cells_of_another_gap_rule_are_not_compared() -> None:
+def test_a_scan_of_the_first_gap_rule_is_refused_by_name(tmp_path: Path) -> None:
     v1 = _new(schema_version=1, matrix=[_cell("data", "gap"), _cell("logging-detection", "gap")])
     del v1["scope"]
-    d = diff_scans(v1, OLD, "old", "new")
-    assert d.changes == () and "different versions of the gap rule" in d.notes[-1]
+    with pytest.raises(ScanFileError, match=r"schema version 1; .* scan again") as err:
+        load_scan(str(_write(tmp_path, "v1", v1)))
+    assert "\n" not in str(err.value)
+
+
+def test_other_json_is_refused_by_name(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"manifest_version": 1, "objects": {}}))
+    with pytest.raises(ScanFileError, match=r"manifest\.json is not an awsresp scan\.json"):
+        load_scan(str(manifest))
 
 
 def test_a_scan_from_a_newer_awsresp_is_refused_by_name(tmp_path: Path) -> None:
@@ -209,22 +247,28 @@ def test_a_scan_from_a_newer_awsresp_is_refused_by_name(tmp_path: Path) -> None:
 
 @mock_aws
 def test_diff_from_s3() -> None:
+    from awsresp.export.partitions import S3Store, publish_set
+
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="scans")
-    s3.put_object(Bucket="scans", Key="a/account=1/date=2026-11-27/scan.json", Body=json.dumps(OLD))
+    store = S3Store(s3, "scans", "a")
     new = _new(findings=[*OLD["findings"], _finding(ENC, "beta", "fail")])
-    s3.put_object(Bucket="scans", Key="a/account=1/date=2026-11-28/scan.json", Body=json.dumps(new))
-    assert load_scan("s3://scans/a/account=1/date=2026-11-27/") == OLD
+    for day, doc in (("2026-11-27", OLD), ("2026-11-28", new)):
+        base = f"account=1/date={day}/run={day.replace('-', '')}T000000Z-0/"
+        publish_set(store, base, [("scan.json", json.dumps(doc).encode())], {})
+    assert load_scan("s3://scans/a/account=1/date=2026-11-27/") == parse_scan(OLD)
     result = run_cli(
         [
             "diff",
             "s3://scans/a/account=1/date=2026-11-27/",
-            "s3://scans/a/account=1/date=2026-11-28/scan.json",
+            "s3://scans/a/account=1/date=2026-11-28/run=20261128T000000Z-0/scan.json",
             "--fail-on-regression",
         ]
     )
     assert result.exit_code == 4 and "finding-new" in result.stdout
     with pytest.raises(AwsrespError, match="NoSuchKey"):
+        load_scan("s3://scans/missing/scan.json")
+    with pytest.raises(AwsrespError, match="no finished run"):
         load_scan("s3://scans/missing/")
 
 
@@ -279,7 +323,7 @@ def test_a_new_cell_regresses_only_when_it_is_worse_than_covered() -> None:
             _cell("data", "partial", 1, service="rds"),
         ],
     )
-    d = diff_scans(old, new, "old", "new")
+    d = _diff(old, new)
     assert {(c.row["service"], c.regression) for c in d.changes} == {
         ("dynamodb", False),
         ("rds", True),
@@ -288,7 +332,7 @@ def test_a_new_cell_regresses_only_when_it_is_worse_than_covered() -> None:
 
 def test_the_diff_table_shows_escapes_not_terminal_codes() -> None:
     hostile = _finding(ENC, "bucket\x1b[31m\u202e", "fail")
-    d = diff_scans(OLD, _new(findings=[*OLD["findings"], hostile]), "old", "new")
+    d = _diff(OLD, _new(findings=[*OLD["findings"], hostile]))
     for fmt in ("table", "csv", "json"):
         text = render_diff(d, fmt)
         assert "\x1b" not in text and "\u202e" not in text, fmt

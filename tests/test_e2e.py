@@ -283,6 +283,7 @@ def test_a_scan_of_some_services_adds_no_gap_and_diffs_without_false_changes(
     sandbox_scan: dict[str, Any], tmp_path: Path
 ) -> None:
     from awsresp.diff import diff_scans
+    from awsresp.scanfile import parse_scan
 
     from .conftest import run_cli
 
@@ -304,6 +305,6 @@ def test_a_scan_of_some_services_adds_no_gap_and_diffs_without_false_changes(
     )
     assert (logging["status"], logging["reason"]) == ("not-assessed", "not-scanned")
     for old, new in ((sandbox_scan, partial), (partial, sandbox_scan)):
-        d = diff_scans(old, new, "old", "new")
+        d = diff_scans(parse_scan(old), parse_scan(new), "old", "new")
         assert d.changes == (), [c.row for c in d.changes]
         assert d.notes and d.notes[0].startswith("compared only what both scans covered")

@@ -151,13 +151,14 @@ def test_trail_and_alarm_evidence(sandbox_scan: dict[str, Any]) -> None:
     (trail,) = facts["cloudtrail.account"]["config"]["Trails"]
     assert trail["Name"] == "acme-main" and trail["KmsKeyId"] is None
     monitoring = facts["cloudwatch.cis-alarms"]["config"]["Monitoring"]
-    assert monitoring["LogGroups"] == [
+    filters = {f["FilterName"]: f for f in monitoring["MetricFilters"]}
+    assert {f["LogGroupArn"] for f in filters.values()} == {
         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:acme-cloudtrail:*"
-    ]
-    assert monitoring["RootUsage"]["Alarm"] == "cis-root-usage"
-    failures = monitoring["ConsoleAuthFailures"]
-    assert failures["Filter"] == "acme-cloudtrail:console-auth-failures"
-    assert (failures["Alarm"], failures["Alarmed"]) == (None, False)
+    }
+    (root,) = filters["root-usage"]["Alarms"]
+    assert root["AlarmName"] == "cis-root-usage" and root["SnsSubscriptions"]
+    (failures,) = filters["console-auth-failures"]["Alarms"]
+    assert failures["AlarmActions"] == []
     # The trail's bucket is read through the S3 collector's own answers.
     (bucket,) = facts["cloudtrail.account"]["config"]["TrailBuckets"]
     assert (bucket["Bucket"], bucket["InAccount"], bucket["Logging"]) == (
@@ -180,11 +181,15 @@ def test_settings_count_for_the_services_they_protect(sandbox_scan: dict[str, An
     assert "s3-object-write-events" not in account_logging
     assert "s3-protection-enabled" not in account_logging
     # GuardDuty's Lambda and RDS Protection are off (and there is no detector in eu-west-1):
-    # the only logging evidence those services have, so each is a gap of its own, one weak
-    # unit per region (every class of Lambda in use).
+    # Lambda Protection is the only logging evidence Lambda has, so it is a gap of its own,
+    # one weak unit per region (every class of Lambda in use). RDS has controls of its own
+    # (log exports, monitoring, event subscriptions): the setting is two weak units among them.
     for (service, _cls, layer), cell in cells.items():
-        if service in ("lambda", "rds") and layer == "logging-detection":
+        if service == "lambda" and layer == "logging-detection":
             assert (cell["status"], cell["weak"], cell["worst"]) == ("gap", 2, "high")
+        if service == "rds" and layer == "logging-detection":
+            assert "logging-detection.guardduty.rds-protection-enabled x2" in cell["evidence"]
+            assert cell["worst"] == "high" and cell["weak"] >= 2
     # Inspector's Lambda scanning counts on Lambda's application layer, not EC2's.
     lambda_app = cells[("lambda", "abstracted", "application")]["evidence"]
     assert "application.inspector2.lambda-standard-scanning-enabled" in lambda_app

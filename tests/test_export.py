@@ -181,6 +181,8 @@ def test_streamed_scan_json_is_the_scan_document(tmp_path: Path) -> None:
         "matrix.csv",
         "gaps.csv",
         "issues.csv",
+        "owners.csv",
+        "frameworks.csv",
         "report.html",
     }
     assert written == _json.loads(text)
@@ -287,3 +289,40 @@ def test_scan_json_is_published_last_and_vouches_for_the_set(
     # findings.csv changed (it names the bucket); matrix.csv came out byte for byte the same.
     assert "findings.csv" in stale and set(stale) <= set(done)
     assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary file left"
+
+
+def test_every_format_has_a_writer_in_every_registry() -> None:
+    import awsresp.diff
+    import awsresp.merge
+    from awsresp.export import CONTROLS, REGISTRIES, SCAN, Format, Writers
+
+    assert {r.document for r in REGISTRIES} >= {
+        SCAN.document,
+        CONTROLS.document,
+        awsresp.diff.DIFF.document,
+        awsresp.merge.ORG.document,
+    }
+    for registry in REGISTRIES:
+        assert set(registry.writers) == set(Format), registry.document
+        assert Format.TABLE in registry.formats, registry.document
+    # A scan prints in every format.
+    assert SCAN.formats == list(Format)
+    with pytest.raises(TypeError, match="formats without a writer: csv, json, ocsf"):
+        Writers[int]("a test", {Format.TABLE: str})
+
+
+@pytest.mark.parametrize(
+    ("args", "document"),
+    [
+        (["controls", "-f", "ocsf"], "the control catalog"),
+        (["diff", "a", "b", "-f", "ocsf"], "a diff"),
+        (["merge", ".", "-f", "ocsf"], "an organization report"),
+        (["scan", "--org", "-f", "ocsf"], "an organization report"),
+    ],
+)
+def test_a_format_that_does_not_apply_is_one_line(args: list[str], document: str) -> None:
+    result = run_cli(args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"awsresp: error: --format ocsf does not apply to {document}; use one of table, csv, json\n"
+    )

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from awsresp.evaluate.findings import evaluate_control
+from awsresp.model import Control
 from awsresp.scan import Definitions
 
 from .conftest import GOLDEN_NOW, make_resource
@@ -22,16 +23,15 @@ def _golden(control_id: str) -> Path:
     return GOLDEN / _ALL[control_id].resource_type.split(".", 1)[0] / f"{control_id}.yaml"
 
 
-@pytest.mark.parametrize("control_id", sorted(_ALL))
-def test_control_matches_its_golden_cases(control_id: str) -> None:
-    path = _golden(control_id)
+def check_golden_file(control: Control, path: Path) -> None:
+    """Runs one control's golden fixture: every case gets the verdict it expects, and there
+    is a passing, a failing and an unreadable case."""
     assert path.is_file(), f"missing golden fixture {path.name}: every control needs one"
     cases: list[dict[str, Any]] = yaml.safe_load(path.read_text())["cases"]
     expects = {c["expect"] for c in cases}
     assert {"pass", "fail", "unknown"} <= expects, (
         "a control needs a passing, a failing and an unreadable (unknown) case"
     )
-    control = _ALL[control_id]
     for case in cases:
         resource = make_resource(
             control.resource_type,
@@ -40,7 +40,12 @@ def test_control_matches_its_golden_cases(control_id: str) -> None:
         )
         outcome = evaluate_control(control, resource, GOLDEN_NOW)
         got = "not-applicable" if outcome is None else outcome[0].value
-        assert got == case["expect"], f"{control_id} / {case['name']}: {got} (evidence {outcome})"
+        assert got == case["expect"], f"{control.id} / {case['name']}: {got} (evidence {outcome})"
+
+
+@pytest.mark.parametrize("control_id", sorted(_ALL))
+def test_control_matches_its_golden_cases(control_id: str) -> None:
+    check_golden_file(_ALL[control_id], _golden(control_id))
 
 
 @pytest.mark.parametrize("control_id", sorted(_ALL))

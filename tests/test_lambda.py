@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import io
 import json
 import time
@@ -12,14 +14,28 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from awsresp.collect.executor import Collector
 from awsresp.collect.session import Target
-from awsresp.lambda_handler import handler
-from awsresp.scan import Definitions
+from awsresp.lambda_handler import handler, write_s3
+from awsresp.model import ScanResult
+from awsresp.scan import Definitions, scan_account
 
 OUT = "awsresp-out-bucket"
+# What a run publishes, in order: the manifest last.
+PUBLISHED = [
+    "findings.csv",
+    "matrix.csv",
+    "gaps.csv",
+    "issues.csv",
+    "owners.csv",
+    "frameworks.csv",
+    "report.html",
+    "scan.json",
+    "manifest.json",
+]
 
 
 @dataclass
@@ -58,16 +74,10 @@ def test_handler_scans_own_account_and_writes_encrypted_outputs(aws: dict[str, A
     assert summary["regions"] == ["us-east-1"]
     day = time.strftime("%Y-%m-%d", time.gmtime())
     prefix = f"scans/nightly/account=123456789012/date={day}/"
-    names = [
-        "findings.csv",
-        "matrix.csv",
-        "gaps.csv",
-        "issues.csv",
-        "owners.csv",
-        "frameworks.csv",
-        "scan.json",
-    ]
-    assert summary["s3_keys"] == [prefix + n for n in names]
+    run = summary["s3_keys"][0].removeprefix(prefix).split("/")[0]
+    assert run.startswith(f"run={day.replace('-', '')}T")
+    assert summary["s3_keys"] == [f"{prefix}{run}/{n}" for n in PUBLISHED]
+    assert summary["manifest"] == summary["s3_keys"][-1]
     for key in summary["s3_keys"]:
         head = aws["s3"].head_object(Bucket=OUT, Key=key)
         assert head["ServerSideEncryption"] == "aws:kms"
@@ -80,6 +90,15 @@ def test_handler_scans_own_account_and_writes_encrypted_outputs(aws: dict[str, A
     assert {r["id"] for r in scanned} == {OUT, "scanned-bucket"}
     rows = list(csv.DictReader(io.StringIO(files["findings.csv"])))
     assert rows and all(len(r["finding_id"]) == 16 for r in rows)
+    assert files["report.html"].startswith("<!DOCTYPE html>")
+    # The manifest, written last, vouches for every other object of the run.
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["account_id"] == "123456789012" and manifest["complete"] is True
+    assert list(manifest["objects"]) == PUBLISHED[:-1]
+    for name, entry in manifest["objects"].items():
+        body = aws["s3"].get_object(Bucket=OUT, Key=prefix + f"{run}/{name}")["Body"].read()
+        assert entry["sha256"] == hashlib.sha256(body).hexdigest(), name
+        assert entry["bytes"] == len(body)
 
 
 def test_handler_assumes_the_role_from_the_event(aws: dict[str, Any]) -> None:
@@ -220,3 +239,86 @@ def test_lambda_abandons_a_hung_call_and_writes_before_its_time_is_up(
     doc = json.loads(_objects(aws["s3"], summary["s3_keys"])["scan.json"])
     hung = [i for i in doc["issues"] if i["operation"] == "GetBucketAcl"]
     assert hung and {i["error_code"] for i in hung} == {"DeadlineExceeded"}
+
+
+class FailingPuts:
+    """An S3 client whose `fail_at`-th PutObject fails (and, with `deletes_fail`, every
+    DeleteObjects too); everything else goes to the real (moto) client."""
+
+    def __init__(self, client: Any, fail_at: int, deletes_fail: bool = False) -> None:
+        self.client, self.fail_at, self.deletes_fail, self.puts = client, fail_at, deletes_fail, 0
+
+    def put_object(self, **kwargs: Any) -> Any:
+        self.puts += 1
+        if self.puts == self.fail_at:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "PutObject")
+        return self.client.put_object(**kwargs)
+
+    def delete_objects(self, **kwargs: Any) -> Any:
+        if self.deletes_fail:
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "x"}}, "Delete")
+        return self.client.delete_objects(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def _keys(s3: Any, prefix: str = "scans/") -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=OUT, Prefix=prefix)
+    return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+
+@pytest.fixture(scope="module")
+def one_scan() -> Iterator[ScanResult]:
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="scanned-bucket")
+        definitions = Definitions.load().select(["s3"])
+        yield scan_account(Target(boto3.Session(region_name="us-east-1")), definitions, [])
+
+
+@pytest.mark.parametrize("fail_at", range(1, len(PUBLISHED) + 1))
+def test_a_failed_upload_leaves_nothing_behind(
+    aws: dict[str, Any], one_scan: ScanResult, fail_at: int
+) -> None:
+    client = FailingPuts(aws["s3"], fail_at)
+    with pytest.raises(ClientError, match="InternalError"):
+        write_s3(one_scan, client, OUT, "scans/nightly", aws["key"])
+    assert client.puts == fail_at
+    assert _keys(aws["s3"]) == []
+
+
+def test_when_the_cleanup_fails_too_the_first_error_is_reported(
+    aws: dict[str, Any], one_scan: ScanResult
+) -> None:
+    # The manifest's put fails, then the deletes: the run stays without a manifest, which
+    # no reader takes.
+    client = FailingPuts(aws["s3"], len(PUBLISHED), deletes_fail=True)
+    with pytest.raises(ClientError, match="InternalError"):
+        write_s3(one_scan, client, OUT, "scans/nightly", aws["key"])
+    left = _keys(aws["s3"])
+    assert len(left) == len(PUBLISHED) - 1
+    assert not any(k.endswith("manifest.json") for k in left)
+
+
+def test_diff_of_a_prefix_reads_the_latest_run_with_a_manifest(
+    aws: dict[str, Any], one_scan: ScanResult
+) -> None:
+    from awsresp.diff import load_scan
+    from awsresp.errors import AwsrespError
+
+    s3 = aws["s3"]
+    day = one_scan.scanned_at[:10]
+    base = f"s3://{OUT}/scans/nightly/account={one_scan.inventory.account}/date={day}/"
+    with pytest.raises(AwsrespError, match="no finished run"):
+        load_scan(base)
+    keys = write_s3(one_scan, s3, OUT, "scans/nightly", aws["key"])
+    assert load_scan(base).findings == load_scan(f"s3://{OUT}/{keys[-2]}").findings
+    # A later run that failed midway (its cleanup failing too) has no manifest: not read.
+    later = dataclasses.replace(one_scan, scanned_at=one_scan.scanned_at[:10] + "T23:59:59+00:00")
+    with pytest.raises(ClientError):
+        write_s3(later, FailingPuts(s3, len(PUBLISHED), True), OUT, "scans/nightly", None)
+    assert load_scan(base).scanned_at == one_scan.scanned_at
+    # A scan.json changed after its run no longer matches the manifest.
+    s3.put_object(Bucket=OUT, Key=keys[-2], Body=b"{}")
+    with pytest.raises(AwsrespError, match="does not match its run's manifest"):
+        load_scan(base)

@@ -163,7 +163,7 @@ def test_lambda_partitions_and_merge_give_the_report_of_scan_org(
         assert states[org.ids["norole"]] == "failed"
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="awsresp-org-out")["Contents"]]
         day = "date=2026-11-30"
-        for table in ("findings", "matrix", "gaps", "issues", "manifests", "scans"):
+        for table in ("findings", "matrix", "gaps", "issues", "manifests", "scans", "reports"):
             assert any(k.startswith(f"org/{table}/{day}/account=") for k in keys), table
         merged = tmp_path / "merged"
         monkeypatch.setattr(cli, "make_session", lambda _profile=None: org.session)

@@ -24,6 +24,7 @@ from awsresp.export.scanjson import scan_document
 from awsresp.model import ACCOUNT_ROW, Inventory, Layer, Resource, ScanResult
 from awsresp.owner_view import for_parties
 from awsresp.scan import Definitions, evaluate, scan_account
+from awsresp.scanfile import parse_scan
 
 from .conftest import GOLDEN_NOW, make_resource, run_cli
 
@@ -359,7 +360,7 @@ def test_diff_reports_a_layer_moving_from_the_customer_to_a_provider(
         "parties: [{name: Acme MSP}]\nrules: [{party: Acme MSP, services: [s3], layers: [data]}]\n"
     )
     after = _doc(_result(_owners(definitions, text), *buckets))
-    d = diff_scans(before, after, "old", "new")
+    d = diff_scans(parse_scan(before), parse_scan(after), "old", "new")
     moved = [c.row for c in d.changes if c.change == "owner-changed"]
     assert moved == [
         {
@@ -377,7 +378,10 @@ def test_diff_reports_a_layer_moving_from_the_customer_to_a_provider(
     # A scan written before the owners file (no party column) reads as the customer's.
     for row in before["matrix"]:
         del row["party"]
-    assert [c.row["old_party"] for c in diff_scans(before, after, "o", "n").changes] == ["customer"]
+    assert [
+        c.row["old_party"]
+        for c in diff_scans(parse_scan(before), parse_scan(after), "o", "n").changes
+    ] == ["customer"]
 
 
 def test_diff_table_names_the_parties(definitions: Definitions) -> None:
@@ -389,11 +393,15 @@ def test_diff_table_names_the_parties(definitions: Definitions) -> None:
         "parties: [{name: Acme MSP}]\nrules: [{party: Acme MSP, services: [s3], layers: [data]}]\n"
     )
     after = _doc(_result(_owners(definitions, text), *buckets))
-    table = render_diff(diff_scans(before, after, "old", "new"), "table")
+    table = render_diff(diff_scans(parse_scan(before), parse_scan(after), "old", "new"), "table")
     assert "owner-changed" in table and "customer (customer)" not in table
     assert "Acme MSP (customer)" in table
     rows = list(
-        csv.DictReader(io.StringIO(render_diff(diff_scans(before, after, "o", "n"), "csv")))
+        csv.DictReader(
+            io.StringIO(
+                render_diff(diff_scans(parse_scan(before), parse_scan(after), "o", "n"), "csv")
+            )
+        )
     )
     assert rows[0]["change"] == "owner-changed" and rows[0]["new_party"] == "Acme MSP"
 

@@ -138,6 +138,29 @@ def test_minimum_calls_counts_pages_per_item_details_and_hooks_once() -> None:
     assert found.total == sum(found.by_service.values())
 
 
+def _function(name: str, subnets: list[str]) -> dict[str, Any]:
+    config = {"FunctionName": name, "PackageType": "Zip", "VpcConfig": {"SubnetIds": subnets}}
+    return {"type": "lambda.function", "region": "us-east-1", "config": config}
+
+
+def test_minimum_calls_count_a_join_once_per_region_and_only_when_some_item_needs_it() -> None:
+    specs = [s for s in load_specs() if s.service == "lambda"]
+    (res,) = specs[0].resources
+    # Zip functions: every per-item detail is read (code signing is skipped for images only).
+    per_function = len([d for d in res.details if d.call and not d.join])
+    outside = [_function(f"f{i}", []) for i in range(3)]
+    found = minimum_calls(specs, outside, ["us-east-1"])
+    # No function is in a VPC: the subnet join (`when` its subnets) reads nothing.
+    assert ("ec2", "us-east-1") not in found.by_lane
+    assert found.by_service["lambda"] == 1 + 3 * per_function
+    inside = [*outside, _function("a", ["s-1"]), _function("b", ["s-2", "s-3"])]
+    found = minimum_calls(specs, inside, ["us-east-1"])
+    # One DescribeSubnets for the region, on the EC2 client, however many functions.
+    assert found.by_lane[("ec2", "us-east-1")] == 1 and found.by_service["ec2"] == 1
+    # Identity, the listing, then the per-function details with the join beside them.
+    assert found.chain == 1 + 2
+
+
 def test_latency_bound_respects_workers_chain_and_rate() -> None:
     specs = [s for s in load_specs() if s.service == "s3"]
     found = minimum_calls(specs, [_bucket(f"b{i}") for i in range(100)], ["us-east-1"])

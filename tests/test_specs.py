@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import botocore.session
 import jmespath
 import pytest
 
 from awsresp.collect import hooks
-from awsresp.collect.specs import CallSpec, ResourceSpec, ServiceSpec, load_specs
+from awsresp.collect.specs import CallSpec, DetailSpec, ResourceSpec, ServiceSpec, load_specs
 
 SPECS = load_specs()
 _BOTOCORE = botocore.session.get_session()
@@ -49,13 +50,47 @@ def _first_fields(expr: str) -> set[str]:
     return _roots(jmespath.compile(expr).parsed)
 
 
+def _joins() -> list[tuple[ResourceSpec, DetailSpec]]:
+    return [(r, d) for s in SPECS for r in s.resources for d in r.details if d.join]
+
+
+def _list_member(shape: Any, path: str) -> Any:
+    """The shape of one entry at a simple path over a list of pages ("[].FlowLogs[]")."""
+    for part in path.removeprefix("[].").split("."):
+        shape = shape.members[part.removesuffix("[]")]
+        if part.endswith("[]"):
+            shape = shape.member
+    return shape
+
+
+@pytest.mark.parametrize(
+    ("res", "detail"), _joins(), ids=[f"{r.type}:{d.key}" for r, d in _joins()]
+)
+def test_a_join_reads_entries_and_keys_the_listing_has(
+    res: ResourceSpec, detail: DetailSpec
+) -> None:
+    assert detail.call is not None and detail.join is not None
+    model = _model(detail.call.client or res.client)
+    op = model.operation_model(detail.call.operation)
+    assert detail.join.items.startswith("[]."), "a join's items are read over the pages"
+    entry = _list_member(op.output_shape, detail.join.items)
+    key = detail.join.key.split(".")[0]
+    assert key in entry.members, f"{detail.call.operation} entries have no {key}"
+    if op.input_shape:
+        missing = set(op.input_shape.required_members) - set(detail.call.const_params)
+        assert not missing, f"a join reads its listing without per-item parameters: {missing}"
+
+
 @pytest.mark.parametrize(("spec", "res", "call", "is_list"), _calls(), ids=_ids(_calls()))
 def test_operation_exists_and_paths_fit_the_output_shape(spec, res, call, is_list) -> None:  # type: ignore[no-untyped-def]
-    model = _model(res.client)
-    assert call.operation in model.operation_names, f"{res.client} has no {call.operation}"
+    client = call.client or res.client
+    model = _model(client)
+    assert call.operation in model.operation_names, f"{client} has no {call.operation}"
     op = model.operation_model(call.operation)
     members = set(op.output_shape.members) if op.output_shape else set()
-    path = res.list_items if is_list else call.result
+    joined = any(d.call is call and d.join for d in res.details)
+    # A join's result reads the list of entries it matched (test above), not the answer.
+    path = res.list_items if is_list else None if joined else call.result
     if path:
         missing = _first_fields(path) - members
         assert not missing, f"{call.operation} output has no {missing} (has {sorted(members)})"
@@ -68,8 +103,8 @@ def test_operation_exists_and_paths_fit_the_output_shape(spec, res, call, is_lis
                 f"{call.operation} needs {required}"
             )
     if call.page_size:
-        client = _BOTOCORE.create_client(res.client, region_name="us-east-1")
-        assert client.can_paginate(botocore.xform_name(call.operation)), (
+        botocore_client = _BOTOCORE.create_client(client, region_name="us-east-1")
+        assert botocore_client.can_paginate(botocore.xform_name(call.operation)), (
             "page_size on a non-paginated call"
         )
 
@@ -92,7 +127,53 @@ def test_hook_operations_exist() -> None:
             assert op in _model(client).operation_names, f"hook {name}: {client} has no {op}"
 
 
+def test_every_hook_is_used_and_lives_in_its_services_module() -> None:
+    used = {d.hook for s in SPECS for r in s.resources for d in r.details if d.hook}
+    used |= {r.list_hook for s in SPECS for r in s.resources if r.list_hook}
+    assert set(hooks.HOOKS) == used, "a hook no spec names is dead code"
+    for name, hook in hooks.HOOKS.items():
+        assert hook.fn.__module__ == f"awsresp.collect.hooks.{hook.service}", name
+        assert name.startswith(hook.service.replace("-", "_")), name
+
+
 def test_iam_actions_look_like_actions() -> None:
     for spec in SPECS:
         for action in spec.iam_actions():
             assert re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", action), action
+
+
+def test_no_spec_or_hook_reads_secret_values() -> None:
+    ops = {op for spec in SPECS for _, op in spec.operations()}
+    assert not ops & {"GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters"}
+
+
+def test_hooks_stay_few() -> None:
+    """A ratchet on Python hooks (issue 16 aims at 3 resource types and 5 controls): resource
+    types that need one, and controls reading a field one makes, may only become fewer."""
+    from awsresp.evaluate import rules
+    from awsresp.scan import Definitions
+
+    hooked = {
+        r.type: {d.key for d in r.details if d.hook}
+        for s in SPECS
+        for r in s.resources
+        if r.list_hook or any(d.hook for d in r.details)
+    }
+
+    def roots(cond: object) -> set[str]:
+        if isinstance(cond, rules.Test):
+            return set(cond.roots)
+        if isinstance(cond, rules.Not):
+            return roots(cond.part)
+        if isinstance(cond, rules.AllOf | rules.AnyOf):
+            return {r for part in cond.parts for r in roots(part)}
+        return set()
+
+    reading = [
+        c.id
+        for c in Definitions.load().catalog.controls.values()
+        if (roots(c.condition) | roots(c.applies_when)) & hooked.get(c.resource_type, set())
+    ]
+    assert len(hooked) <= 9, sorted(hooked)
+    assert len(reading) <= 50, sorted(reading)
+    assert len(reading) >= 1  # the walk finds them (the IAM credential report, at least)

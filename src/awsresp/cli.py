@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import ctypes
 import datetime as dt
 import enum
@@ -28,12 +27,11 @@ from typer import Abort
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from awsresp import __version__
-from awsresp.collect.hooks import HOOKS
 from awsresp.collect.session import Target, default_endpoint, make_session, validate_region
 from awsresp.collect.throttle import DEFAULT_RATE, SERVICE_RATES, RateLimiter, parse_rate_limits
 from awsresp.errors import AwsrespError
 from awsresp.evaluate.frameworks import select as select_frameworks
-from awsresp.export import Format, render
+from awsresp.export import CONTROLS, SCAN, Format, render
 from awsresp.export.files import (
     check_writable,
     prepare_dir,
@@ -47,7 +45,7 @@ from awsresp.export.report import DEFAULT_NAMES as REPORT_NAMES
 from awsresp.export.report import TEXT_FORMATS, ReportFormat, render_report
 from awsresp.export.tables import write_csv
 from awsresp.export.terminal import printable, printable_rows
-from awsresp.merge import OrgReport, load_report, org_terminal_view, write_org_files
+from awsresp.merge import ORG, OrgOutput, OrgReport, load_report, write_org_files
 from awsresp.model import ScanResult
 from awsresp.org import (
     DEFAULT_ROLE_ARN_TEMPLATE,
@@ -193,8 +191,9 @@ def _stats_lines(target: Target) -> list[str]:
 
 def _limiter(values: list[str], definitions: Definitions) -> RateLimiter:
     """The rate caps `--rate-limit` asks for; services are named as botocore clients."""
+    # Every client a spec, a detail on another client, or a hook calls.
     clients = {"sts"} | {res.client for spec in definitions.specs for res in spec.resources}
-    clients |= {client for hook in HOOKS.values() for client, _op in hook.operations}
+    clients |= {client for spec in definitions.specs for client, _op in spec.operations()}
     try:
         every, overrides = parse_rate_limits(values, clients)
     except ValueError as exc:
@@ -425,6 +424,7 @@ def scan(
             raise AwsrespError("--deadline applies to one-account scans for now")
         if org and sandbox:
             raise AwsrespError("--org cannot be combined with --sandbox (a single account)")
+        (ORG if org else SCAN).check(fmt)
         # Everything the user gave is checked before the first network call.
         every_service = Definitions.load(mappings, owners, accept)
         definitions = every_service.select(service or [])
@@ -554,16 +554,7 @@ def _finish_org(
     fail_on_gaps: bool,
 ) -> None:
     """Prints an organization report and exits as a scan does (see EXIT_CODES_HELP)."""
-    # Nothing from the accounts reaches the terminal raw (export.terminal.printable).
-    if fmt == Format.JSON:
-        doc = json.loads((out / "scan.json").read_text(encoding="utf-8"))
-        print(json.dumps(doc, indent=1, ensure_ascii=True))
-    elif fmt == Format.CSV:
-        with (out / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            write_csv(sys.stdout, list(reader.fieldnames or []), printable_rows(reader))
-    else:
-        print(printable(org_terminal_view(report)), end="")
+    print(ORG.render(OrgOutput(report, out), fmt))
     if not quiet:
         _err(f"wrote {', '.join(str(p) for p in written)}")
         report_html = next((p for p in written if p.name == "report.html"), None)
@@ -619,6 +610,7 @@ def merge(
     from awsresp.export.partitions import check_date, parse_store
 
     try:
+        ORG.check(fmt)
         day = check_date(date or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"))
         client = make_session(profile).client("s3") if source.startswith("s3://") else None
         store = parse_store(source, client)
@@ -643,12 +635,6 @@ def expand_output_dir(pattern: Path, now: dt.datetime | None = None) -> Path:
     return Path((now or dt.datetime.now(dt.UTC)).strftime(text))
 
 
-class DiffFormat(enum.StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
-
-
 DIFF_EXIT_HELP = (
     "Exit codes: 0 compared (changes are in the report); "
     "2 a scan could not be read; "
@@ -661,22 +647,104 @@ DIFF_EXIT_HELP = (
 def diff(
     old: Annotated[str, typer.Argument(help="Older scan: scan.json, output folder or s3:// URL.")],
     new: Annotated[str, typer.Argument(help="Newer scan: scan.json, output folder or s3:// URL.")],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.TABLE,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = Format.TABLE,
     fail_on_regression: Annotated[
         bool, typer.Option("--fail-on-regression", help="Exit 4 when the new scan regressed.")
     ] = False,
 ) -> None:
     """Compare two scans: new, resolved and changed findings, and matrix cells that moved."""
-    from awsresp.diff import diff_scans, load_scan, render_diff
+    from awsresp.diff import DIFF, diff_scans, load_scan
 
     try:
+        DIFF.check(fmt)
         result = diff_scans(load_scan(old), load_scan(new), old, new)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    print(render_diff(result, fmt.value))
+    print(DIFF.render(result, fmt))
     if result.regressed and fail_on_regression:
         raise typer.Exit(ExitCode.REGRESSED)
+
+
+REMAP_HELP = (
+    "Exit codes: 0 written; 1 gaps found and --fail-on-gaps given; 2 the scan.json could not"
+    " be read (missing, not JSON, another schema version or shape, an organization's merged"
+    " scan), a mapping, owners or accept file is invalid, or the output could not be written."
+)
+
+
+@app.command(epilog=REMAP_HELP)
+def remap(
+    scan_json: Annotated[
+        Path,
+        typer.Argument(
+            help="A saved scan.json of one account, or the output folder holding one.",
+            show_default=False,
+        ),
+    ],
+    mappings: Annotated[
+        Path | None,
+        typer.Option(help="Directory of mapping files that override or extend the defaults."),
+    ] = None,
+    owners: Annotated[
+        Path | None,
+        typer.Option("--owners", metavar="FILE", help="Owners file (YAML; docs/ownership.md)."),
+    ] = None,
+    accept: Annotated[
+        Path | None,
+        typer.Option("--accept", metavar="FILE", help="Accepted risks (YAML; docs/ownership.md)."),
+    ] = None,
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "--output-dir",
+            "-o",
+            help="Where the re-judged scan's files are written (the same set as a scan's);"
+            " not the saved scan's own folder.",
+        ),
+    ] = Path("awsresp-remap"),
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="What to print on stdout.")
+    ] = Format.TABLE,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Write CSV files with a UTF-8 BOM for Excel.")
+    ] = False,
+    ocsf: Annotated[
+        bool, typer.Option("--ocsf", help="Also write findings.ocsf.json into -o.")
+    ] = False,
+    fail_on_gaps: Annotated[
+        bool, typer.Option("--fail-on-gaps", help="Exit 1 when a gap is found.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Say nothing on stderr.")] = False,
+) -> None:
+    """Re-judge a saved scan with other mappings, owners or accepted risks, without calling
+    AWS: the inventory in scan.json goes through the mapping stages again."""
+    from awsresp.remap import remap as remap_scan
+    from awsresp.scanfile import read_scan
+
+    try:
+        definitions = Definitions.load(mappings, owners, accept)
+        out_dir = expand_output_dir(output_dir)
+        source = scan_json if scan_json.is_dir() else scan_json.parent
+        if out_dir.resolve() == source.resolve():
+            raise AwsrespError(
+                f"-o {out_dir} is the saved scan's own folder: name another, so the scan stays"
+            )
+        check_writable(out_dir)
+        result = remap_scan(read_scan(scan_json), definitions, str(scan_json))
+        written = write_files(result, out_dir, excel=excel, ocsf=ocsf)
+    except AwsrespError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    for warning in result.warnings:
+        _err(f"warning: {warning}")
+    print(render(result, fmt))
+    if not quiet:
+        _err(f"wrote {', '.join(str(p) for p in written)}")
+    if result.gaps and fail_on_gaps:
+        raise typer.Exit(ExitCode.GAPS)
 
 
 REPORT_HELP = (
@@ -736,29 +804,15 @@ def controls(
 ) -> None:
     """List every control: id, layer, resource type, scope (the rows it is evidence for),
     severity, owner per class, references."""
-    from awsresp.export.tables import controls_rows, write_csv
+    from awsresp.export.tables import controls_rows
 
     try:
-        if fmt == Format.OCSF:
-            raise AwsrespError("--format ocsf is for scans' findings; controls: table, csv, json")
+        CONTROLS.check(fmt)
         definitions = Definitions.load(mappings)
     except AwsrespError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
-    rows = controls_rows(definitions.catalog)
-    if fmt == Format.JSON:
-        print(json.dumps(rows, indent=1))
-    elif fmt == Format.CSV:
-        flat = [
-            {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()} for row in rows
-        ]
-        write_csv(sys.stdout, list(flat[0]) if flat else [], printable_rows(flat))
-    else:
-        from tabulate import tabulate
-
-        table = [[r["id"], r["layer"], r["resource_type"], r["scope"], r["severity"]] for r in rows]
-        print(printable(tabulate(table, headers=["id", "layer", "resource", "scope", "severity"])))
-        print(f"\n{len(rows)} controls")
+    print(CONTROLS.render(controls_rows(definitions.catalog), fmt))
 
 
 @app.command()

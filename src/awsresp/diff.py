@@ -1,4 +1,5 @@
-"""Compares two saved scans: new, resolved and changed findings, and matrix cells that moved."""
+"""Compares two saved scans (read through the typed scan.json model): new, resolved and
+changed findings, and matrix cells that moved."""
 
 from __future__ import annotations
 
@@ -12,14 +13,21 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsresp.errors import AwsrespError
-from awsresp.export.scanjson import SCHEMA_VERSION
+from awsresp.export import Format, Writers
 from awsresp.export.tables import finding_id, write_csv
 from awsresp.export.terminal import printable, printable_rows
-from awsresp.model import ACCOUNT_ROW, CellStatus
+from awsresp.model import (
+    ACCOUNT_ROW,
+    AWS,
+    CUSTOMER,
+    SHARED,
+    CellStatus,
+    FindingStatus,
+    Layer,
+    ServiceClass,
+)
+from awsresp.scanfile import CellRow, FindingRow, ScanFile, ScanFileError, parse_scan, read_scan
 
-# Two scans' cells are compared only when both follow the same gap rule (scan.json's
-# schema_version 2 brought v2); findings compare across versions.
-CELL_SCHEMA = 2
 _GLOBAL = "global"
 DIFF_COLUMNS = [
     "change",
@@ -78,67 +86,42 @@ class ScanDiff:
         return out
 
 
-def _read_s3(url: str) -> bytes:
+def _read_s3(url: str) -> tuple[str, bytes]:
+    """(where, body) of a scan.json in S3: the object named, or for a prefix (ending in '/')
+    the scan.json of the latest run under it that has a manifest (the Lambda publishes a
+    run's files, then its manifest last), checked against the digest the manifest lists."""
     import boto3
+
+    from awsresp.export.partitions import S3Store, read_published
 
     parts = urlsplit(url)
     key = parts.path.lstrip("/")
-    if not key or key.endswith("/"):
-        key += "scan.json"
+    store = S3Store(boto3.client("s3"), parts.netloc)
+    where = f"s3://{parts.netloc}/{key}"
     try:
-        body = boto3.client("s3").get_object(Bucket=parts.netloc, Key=key)["Body"]
-        return bytes(body.read())
+        if key and not key.endswith("/"):
+            return where, store.get(key)
+        found, body = read_published(store, key, "scan.json")
+        return f"s3://{parts.netloc}/{found}", body
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        raise AwsrespError(f"cannot read s3://{parts.netloc}/{key}: {code}") from None
+        raise AwsrespError(f"cannot read {where}: {code}") from None
     except BotoCoreError as exc:
-        raise AwsrespError(f"cannot read s3://{parts.netloc}/{key}: {exc}") from None
+        raise AwsrespError(f"cannot read {where}: {exc}") from None
 
 
-def load_scan(where: str) -> dict[str, Any]:
-    """A scan.json: a file, an output folder holding one, or an s3:// object or prefix."""
-    if where.startswith("s3://"):
-        raw = _read_s3(where)
-    else:
-        path = Path(where)
-        if path.is_dir():
-            path = path / "scan.json"
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise AwsrespError(f"cannot read {path}: {exc.strerror}") from None
+def load_scan(where: str) -> ScanFile:
+    """A scan.json: a file, an output folder holding one, or an s3:// object or the prefix of
+    published runs; another schema, a newer version or a wrong shape is a ScanFileError
+    (one line)."""
+    if not where.startswith("s3://"):
+        return read_scan(Path(where))
+    name, raw = _read_s3(where)
     try:
         doc = json.loads(raw)
-    except ValueError:
-        raise AwsrespError(f"{where} is not a scan.json file") from None
-    if not isinstance(doc, dict) or "findings" not in doc or "matrix" not in doc:
-        raise AwsrespError(f"{where} is not a scan.json file")
-    _check_shape(where, doc)
-    version = doc.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise AwsrespError(
-            f"{where} is a scan.json of schema version {version!r}; this awsresp reads"
-            f" versions 1 to {SCHEMA_VERSION}: upgrade awsresp"
-        )
-    return doc
-
-
-# The fields diff reads from each finding and cell row.
-_FINDING_KEYS = ("control_id", "status", "resource_type", "resource_id", "account_id")
-_CELL_KEYS = ("account_id", "layer", "service", "status")
-
-
-def _check_shape(where: str, doc: dict[str, Any]) -> None:
-    for key, fields in (("findings", _FINDING_KEYS), ("matrix", _CELL_KEYS)):
-        rows = doc.get(key)
-        if not isinstance(rows, list) or not all(
-            isinstance(row, dict) and all(isinstance(row.get(f), str) for f in fields)
-            for row in rows
-        ):
-            raise AwsrespError(
-                f"{where} is not a scan.json file: '{key}' must be a list of rows with"
-                f" {', '.join(fields)}"
-            )
+    except ValueError as exc:
+        raise ScanFileError(f"{name} is not JSON ({exc})") from None
+    return parse_scan(doc, name)
 
 
 @dataclass(frozen=True)
@@ -147,43 +130,44 @@ class _Scope:
     regions: frozenset[str]
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> _Scope:
-        """What a scan covered; scans before schema 2 did not record it, so it is read off
-        what they hold."""
-        scope = doc.get("scope") or {}
-        services = scope.get("services") or sorted(
-            {str(f.get("service")) for f in doc["findings"]}
-            | {str(c.get("service")) for c in doc["matrix"] if c.get("service") != ACCOUNT_ROW}
+    def of(cls, scan: ScanFile) -> _Scope:
+        """What a scan covered; a scan that did not record it is read off what it holds."""
+        services = scan.scope.services or sorted(
+            {f.service for f in scan.findings}
+            | {c.service for c in scan.matrix if c.service != ACCOUNT_ROW}
         )
-        regions = scope.get("regions") or doc.get("regions") or []
-        return cls(frozenset(map(str, services)), frozenset(map(str, regions)))
+        regions = scan.scope.regions or scan.regions
+        return cls(frozenset(services), frozenset(regions))
 
     def holds(self, service: str, region: str) -> bool:
         return service in self.services and (region == _GLOBAL or region in self.regions)
 
 
-def _fid(f: dict[str, Any]) -> str:
-    # Scans written before finding ids existed get the same id computed here.
-    return str(f.get("finding_id")) if f.get("finding_id") else finding_id(
-        f["account_id"], f["control_id"], f["resource_arn"], f["resource_type"],
-        f["resource_id"], f["region"],
-    )  # fmt: skip
+def _fid(f: FindingRow) -> str:
+    return f.finding_id or finding_id(
+        f.account_id, f.control_id, f.resource_arn, f.resource_type, f.resource_id, f.region
+    )
 
 
-def _finding_fields(f: dict[str, Any]) -> dict[str, Any]:
-    keys = ("account_id", "layer", "service", "control_id", "resource_type", "resource_id")
-    return {k: f.get(k, "") for k in keys} | {"region": f.get("region", ""), "finding_id": _fid(f)}
+def _finding_fields(f: FindingRow) -> dict[str, Any]:
+    return {
+        "account_id": f.account_id,
+        "layer": f.layer.value,
+        "service": f.service,
+        "control_id": f.control_id,
+        "resource_type": f.resource_type,
+        "resource_id": f.resource_id,
+        "region": f.region,
+        "finding_id": _fid(f),
+    }
 
 
-def _rank(status: str) -> int:
-    """How bad a cell status is; a cell that did not exist counts as covered."""
-    try:
-        return CellStatus(status).rank
-    except ValueError:
-        return CellStatus.COVERED.rank
+def _rank(cell: CellRow | None) -> int:
+    """How bad a cell is; a cell that did not exist counts as covered."""
+    return (cell.status if cell else CellStatus.COVERED).rank
 
 
-def diff_scans(old: dict[str, Any], new: dict[str, Any], old_name: str, new_name: str) -> ScanDiff:
+def diff_scans(old: ScanFile, new: ScanFile, old_name: str, new_name: str) -> ScanDiff:
     """New, resolved and changed findings, and cells whose status or exposure moved,
     within what both scans covered (services and regions)."""
     changes: list[Change] = []
@@ -193,33 +177,26 @@ def diff_scans(old: dict[str, Any], new: dict[str, Any], old_name: str, new_name
     if old_scope != new_scope:
         notes.append(_scope_note(old_scope, new_scope, both))
 
-    def findings(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        return {
-            _fid(f): f
-            for f in doc["findings"]
-            if both.holds(str(f.get("service")), str(f.get("region")))
-        }
+    def findings(scan: ScanFile) -> dict[str, FindingRow]:
+        return {_fid(f): f for f in scan.findings if both.holds(f.service, f.region)}
 
+    fail = FindingStatus.FAIL
     old_f, new_f = findings(old), findings(new)
     for fid, f in new_f.items():
         before = old_f.get(fid)
         fields = _finding_fields(f)
         if before is None:
-            row = fields | {"old_status": "", "new_status": f["status"]}
-            changes.append(Change("finding-new", f["status"] == "fail", row))
-        elif before["status"] != f["status"]:
-            row = fields | {"old_status": before["status"], "new_status": f["status"]}
-            changes.append(Change("finding-changed", f["status"] == "fail", row))
+            row = fields | {"old_status": "", "new_status": f.status.value}
+            changes.append(Change("finding-new", f.status == fail, row))
+        elif before.status != f.status:
+            row = fields | {"old_status": before.status.value, "new_status": f.status.value}
+            changes.append(Change("finding-changed", f.status == fail, row))
     for fid, f in old_f.items():
         if fid not in new_f:
-            row = _finding_fields(f) | {"old_status": f["status"], "new_status": ""}
+            row = _finding_fields(f) | {"old_status": f.status.value, "new_status": ""}
             changes.append(Change("finding-resolved", False, row))
 
-    if old.get("schema_version") != CELL_SCHEMA or new.get("schema_version") != CELL_SCHEMA:
-        notes.append(
-            "matrix cells not compared: the scans follow different versions of the gap rule"
-        )
-    elif old_scope.regions != new_scope.regions:
+    if old_scope.regions != new_scope.regions:
         notes.append("matrix cells not compared: the scans covered different regions")
     else:
         changes += _cell_changes(old, new, both)
@@ -248,10 +225,11 @@ def _scope_note(old: _Scope, new: _Scope, both: _Scope) -> str:
     )
 
 
-_Key = tuple[str, str, str, str]
+# account, layer, service, service class
+_Key = tuple[str, Layer, str, ServiceClass]
 
 
-def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> list[Change]:
+def _cell_changes(old: ScanFile, new: ScanFile, both: _Scope) -> list[Change]:
     """Cells of services both scans covered whose status or exposed count moved, and layers
     whose owner or accountable parties changed. A cell one scan could not judge for lack of
     scope (reason not-scanned) is not compared, nor are the cells that only show such an
@@ -259,11 +237,11 @@ def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> lis
     each party's cell is compared when both scans have the same parties; otherwise the
     layer is compared as a whole (worst status, exposed units summed)."""
 
-    def cells(doc: dict[str, Any]) -> dict[_Key, dict[str, dict[str, Any]]]:
-        out: dict[_Key, dict[str, dict[str, Any]]] = {}
-        for c in doc["matrix"]:
-            if c["service"] == ACCOUNT_ROW or c["service"] in both.services:
-                key = (c["account_id"], c["layer"], c["service"], c.get("service_class", ""))
+    def cells(scan: ScanFile) -> dict[_Key, dict[str, CellRow]]:
+        out: dict[_Key, dict[str, CellRow]] = {}
+        for c in scan.matrix:
+            if c.service == ACCOUNT_ROW or c.service in both.services:
+                key = (c.account_id, c.layer, c.service, c.service_class)
                 out.setdefault(key, {})[_holder(c)[1]] = c
         return out
 
@@ -273,22 +251,22 @@ def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> lis
         for side in (old_c, new_c)
         for key, by_party in side.items()
         for c in by_party.values()
-        if key[2] == ACCOUNT_ROW and c.get("reason") == "not-scanned"
+        if key[2] == ACCOUNT_ROW and c.reason == "not-scanned"
     }
 
-    def comparable(c: dict[str, Any] | None) -> bool:
+    def comparable(c: CellRow | None) -> bool:
         if c is None:
             return True
-        if c.get("reason") == "not-scanned":
+        if c.reason == "not-scanned":
             return False
-        return not (c.get("reason") == "via-account" and (c["account_id"], c["layer"]) in unscanned)
+        return not (c.reason == "via-account" and (c.account_id, c.layer) in unscanned)
 
     out = []
     for key in sorted(set(old_c) | set(new_c)):
         old_by, new_by = old_c.get(key, {}), new_c.get(key, {})
         if old_by and new_by:
             out += _owner_change(key, old_by, new_by)
-        pairs: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]
+        pairs: list[tuple[str, CellRow | None, CellRow | None]]
         if set(old_by) == set(new_by):
             pairs = [(p, old_by[p], new_by[p]) for p in sorted(old_by)]
         else:
@@ -299,23 +277,21 @@ def _cell_changes(old: dict[str, Any], new: dict[str, Any], both: _Scope) -> lis
     return out
 
 
-def _holder(c: dict[str, Any]) -> tuple[str, str]:
+def _holder(c: CellRow) -> tuple[str, str]:
     """(owner, party) of a matrix row. Scans before the owners file have no party: the
     customer's and shared layers were the customer's, unless ownership.yaml named a third
     party as the owner."""
-    owner = str(c.get("owner") or "")
-    party = c.get("party")
-    if party is None:
-        if owner in ("customer", "shared"):
-            return owner, "customer"
-        if owner == "aws":
-            return owner, "aws"
-        return "", owner
-    return owner, str(party)
+    if c.party:
+        return c.owner, c.party
+    if c.owner in (CUSTOMER, SHARED):
+        return c.owner, CUSTOMER
+    if c.owner == AWS:
+        return c.owner, AWS
+    return "", c.owner
 
 
 def _owner_change(
-    key: _Key, old_by: dict[str, dict[str, Any]], new_by: dict[str, dict[str, Any]]
+    key: _Key, old_by: dict[str, CellRow], new_by: dict[str, CellRow]
 ) -> list[Change]:
     """A layer that moved between AWS, the customer and named parties (not a regression)."""
     old_owners = {_holder(c)[0] for c in old_by.values()} - {""}
@@ -325,7 +301,7 @@ def _owner_change(
     party_moved = bool(old_parties and new_parties) and old_parties != new_parties
     if not (owner_moved or party_moved):
         return []
-    row: dict[str, Any] = {"account_id": key[0], "layer": key[1], "service": key[2]}
+    row: dict[str, Any] = {"account_id": key[0], "layer": key[1].value, "service": key[2]}
     row |= {
         "old_owner": " ".join(sorted(old_owners)),
         "new_owner": " ".join(sorted(new_owners)),
@@ -335,27 +311,27 @@ def _owner_change(
     return [Change("owner-changed", False, row)]
 
 
-def _whole(by_party: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+def _whole(by_party: dict[str, CellRow]) -> CellRow | None:
     """A layer split between parties as one cell: its worst status, its exposed units."""
     if not by_party:
         return None
     cells = list(by_party.values())
-    worst = max(cells, key=lambda c: _rank(str(c["status"])))
-    return worst | {"exposed": sum(int(c.get("exposed", 0)) for c in cells)}
+    worst = max(cells, key=_rank)
+    return worst.model_copy(update={"exposed": sum(c.exposed for c in cells)})
 
 
 def _status_change(
-    key: _Key, party: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    key: _Key, party: str, before: CellRow | None, after: CellRow | None
 ) -> list[Change]:
     """A cell whose status or exposed units moved; worse (a regression) when it got worse."""
-    old_status = before["status"] if before else ""
-    new_status = after["status"] if after else ""
-    old_exposed = int(before.get("exposed", 0)) if before else 0
-    new_exposed = int(after.get("exposed", 0)) if after else 0
+    old_status = before.status.value if before else ""
+    new_status = after.status.value if after else ""
+    old_exposed = before.exposed if before else 0
+    new_exposed = after.exposed if after else 0
     if old_status == new_status and old_exposed == new_exposed:
         return []
-    worse = bool(after) and (_rank(new_status) > _rank(old_status) or new_exposed > old_exposed)
-    row: dict[str, Any] = {"account_id": key[0], "layer": key[1], "service": key[2]}
+    worse = after is not None and (_rank(after) > _rank(before) or new_exposed > old_exposed)
+    row: dict[str, Any] = {"account_id": key[0], "layer": key[1].value, "service": key[2]}
     row |= {
         "party": party,
         "old_status": old_status,
@@ -381,24 +357,28 @@ def _status_text(row: dict[str, Any], side: str) -> str:
     return f"{status} ({exposed} exposed)" if exposed not in ("", None, 0) else status
 
 
-def render_diff(d: ScanDiff, fmt: str) -> str:
-    rows = [c.as_row() for c in d.changes]
-    if fmt == "json":
-        doc = {
-            "old": d.old,
-            "new": d.new,
-            "notes": list(d.notes),
-            "regressed": d.regressed,
-            "counts": d.counts(),
-            "changes": rows,
-        }
-        return json.dumps(doc, indent=1, ensure_ascii=True)
-    if fmt == "csv":
-        buf = io.StringIO()
-        write_csv(buf, DIFF_COLUMNS, printable_rows(rows))
-        return buf.getvalue()
+def _json(d: ScanDiff) -> str:
+    doc = {
+        "old": d.old,
+        "new": d.new,
+        "notes": list(d.notes),
+        "regressed": d.regressed,
+        "counts": d.counts(),
+        "changes": [c.as_row() for c in d.changes],
+    }
+    return json.dumps(doc, indent=1, ensure_ascii=True)
+
+
+def _csv(d: ScanDiff) -> str:
+    buf = io.StringIO()
+    write_csv(buf, DIFF_COLUMNS, printable_rows(c.as_row() for c in d.changes))
+    return buf.getvalue()
+
+
+def _table(d: ScanDiff) -> str:
     from tabulate import tabulate
 
+    rows = [c.as_row() for c in d.changes]
     notes = "".join(f"Note: {n}\n" for n in d.notes)
     if not rows:
         return printable(f"{notes}No changes between {d.old} and {d.new}")
@@ -421,3 +401,12 @@ def render_diff(d: ScanDiff, fmt: str) -> str:
     headers = ["change", "regression", "layer", "service", "control", "resource", "old", "new"]
     counts = ", ".join(f"{k} {v}" for k, v in d.counts().items())
     return printable(f"{notes}{tabulate(table, headers=headers)}\n\n{counts}")
+
+
+DIFF = Writers[ScanDiff](
+    "a diff", {Format.TABLE: _table, Format.CSV: _csv, Format.JSON: _json, Format.OCSF: None}
+)
+
+
+def render_diff(d: ScanDiff, fmt: Format | str) -> str:
+    return DIFF.render(d, Format(fmt))

@@ -15,11 +15,12 @@ from typing import Any, Protocol
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from awsresp import __version__
 from awsresp.collect.session import DEFAULT_REGION, Target, default_endpoint, whoami
 from awsresp.errors import AwsrespError
 from awsresp.evaluate.userfile import read
 from awsresp.export.files import output_files
-from awsresp.export.partitions import RunId, S3Store, write_listing, write_run
+from awsresp.export.partitions import RunId, S3Store, publish_set, write_listing, write_run
 from awsresp.export.scanjson import summary_counts
 from awsresp.model import AccountInfo, ScanResult
 from awsresp.org import (
@@ -36,7 +37,6 @@ from awsresp.scan import Definitions, scan_account
 
 # Collection stops this long before Lambda's own timeout, so the outputs are still written.
 DEFAULT_MARGIN_SECONDS = 60.0
-_CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json"}
 
 
 class LambdaContext(Protocol):
@@ -128,30 +128,32 @@ def scan_session(settings: Settings) -> Any:
     )
 
 
-def s3_prefix(prefix: str, result: ScanResult) -> str:
-    """PREFIX/account=<id>/date=<YYYY-MM-DD>/ (Hive-style, so Athena can partition on it)."""
-    day = result.scanned_at[:10]
-    lead = f"{prefix}/" if prefix else ""
-    return f"{lead}account={result.inventory.account}/date={day}/"
+def run_prefix(result: ScanResult, run: RunId) -> str:
+    """account=<id>/date=<YYYY-MM-DD>/run=<run>/ (Hive-style) below the configured prefix."""
+    return f"account={result.inventory.account}/date={run.date}/run={run.run}/"
 
 
 def write_s3(
     result: ScanResult, s3: Any, bucket: str, prefix: str, kms_key_id: str | None
 ) -> list[str]:
-    """Puts every output file under the scan's prefix, encrypted with KMS; returns the keys."""
-    base = s3_prefix(prefix, result)
-    extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
-    if kms_key_id:
-        extra["SSEKMSKeyId"] = kms_key_id
-    keys = []
-    for name, text in output_files(result):
-        key = base + name
-        content_type = _CONTENT_TYPES[os.path.splitext(name)[1]]
-        s3.put_object(
-            Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type, **extra
-        )
-        keys.append(key)
-    return keys
+    """Publishes the scan's files as a set under the run's prefix (SSE-KMS): every file,
+    report.html included, then manifest.json last with each object's SHA-256. A failed
+    put removes what was written; readers (`awsresp diff` on a prefix) take only runs with
+    a manifest. Returns the keys, the manifest's last."""
+    store = S3Store(s3, bucket, prefix, kms_key_id)
+    started = dt.datetime.fromisoformat(result.scanned_at)
+    run_id = RunId.new(started)
+    about = {
+        "tool_version": __version__,
+        "account_id": result.inventory.account,
+        "date": run_id.date,
+        "run": run_id.run,
+        "scanned_at": result.scanned_at,
+        "complete": result.complete,
+        "counts": summary_counts(result),
+    }
+    keys = publish_set(store, run_prefix(result, run_id), output_files(result), about)
+    return [store.prefix + k for k in keys]
 
 
 def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> dict[str, Any]:
@@ -182,6 +184,8 @@ def run(event: dict[str, Any], context: LambdaContext, env: dict[str, str]) -> d
         "counts": counts,
         "bucket": settings.bucket,
         "s3_keys": keys,
+        # Written last: the run is complete once it exists.
+        "manifest": keys[-1],
     }
     # One JSON line in the function's log, so CloudWatch Logs Insights can query past runs.
     print(json.dumps({"awsresp": summary}, separators=(",", ":")))

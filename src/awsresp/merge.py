@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from tabulate import tabulate
 
 from awsresp import __version__
+from awsresp.export import Format, Writers
 from awsresp.export.files import atomic_text, prepare_dir
 from awsresp.export.partitions import (
     SCANS,
@@ -32,8 +33,9 @@ from awsresp.export.tables import (
     MATRIX_COLUMNS,
     write_csv,
 )
-from awsresp.export.terminal import _LAYER_HEADING
+from awsresp.export.terminal import _LAYER_HEADING, printable, printable_rows
 from awsresp.model import Layer
+from awsresp.scanfile import parse_scan
 
 # Worst first, wherever one status stands for several cells (DESIGN: the gap rule).
 STATUS_ORDER = ("gap", "partial", "not-assessed", "covered", "inherited")
@@ -217,20 +219,22 @@ def iter_org_json(report: OrgReport) -> Iterator[str]:
         spools = {name: open(Path(tmp) / name, "w+", encoding="utf-8") for name in _LISTS}  # noqa: SIM115
         try:
             for manifest in report.manifests:
-                doc = json.loads(read_object(report.store, manifest, SCANS))
+                where = f"{report.store.where}{manifest['objects'][SCANS]['key']}"
+                scan = parse_scan(json.loads(read_object(report.store, manifest, SCANS)), where)
                 for name in _LISTS:
+                    rows = (row.model_dump(mode="json") for row in getattr(scan, name))
                     if name == "gaps":
-                        gaps += doc.get(name, [])
+                        gaps += rows
                         continue
-                    for item in doc.get(name, []):
+                    for item in rows:
                         spools[name].write(_item(item) + "\n")
-                _add_counts(summary, doc.get("summary", {}))
-                for key, value in (doc.get("stats", {}).get("api_calls") or {}).items():
-                    stats[key] = stats.get(key, 0) + int(value)
-                regions |= set(doc.get("regions", []))
-                services |= set(doc.get("scope", {}).get("services", []))
-                started.append(doc.get("started_at", ""))
-                finished.append(doc.get("finished_at", ""))
+                _add_counts(summary, scan.summary)
+                for operation, calls in scan.stats.api_calls.items():
+                    stats[operation] = stats.get(operation, 0) + calls
+                regions |= set(scan.regions)
+                services |= set(scan.scope.services)
+                started.append(scan.started_at)
+                finished.append(scan.finished_at)
             for account in report.missing:
                 spools["issues"].write(_item(missing_issue(account, report.date)) + "\n")
             summary["issues"] = summary.get("issues", 0) + len(report.missing)
@@ -387,3 +391,36 @@ def org_terminal_view(report: OrgReport, top: int = 15) -> str:
 def _evidence(row: dict[str, Any]) -> str:
     text = str(row.get("evidence", ""))
     return text if len(text) <= 60 else text[:57].rstrip(" ,") + "..."
+
+
+@dataclass(frozen=True)
+class OrgOutput:
+    """An organization report and the folder its files were written to."""
+
+    report: OrgReport
+    directory: Path
+
+
+# Nothing from the accounts reaches the terminal raw (export.terminal.printable).
+def _org_json(out: OrgOutput) -> str:
+    doc = json.loads((out.directory / "scan.json").read_text(encoding="utf-8"))
+    return json.dumps(doc, indent=1, ensure_ascii=True)
+
+
+def _org_csv(out: OrgOutput) -> str:
+    buf = io.StringIO()
+    with (out.directory / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        write_csv(buf, list(reader.fieldnames or []), printable_rows(reader))
+    return buf.getvalue().rstrip("\n")
+
+
+def _org_table(out: OrgOutput) -> str:
+    return printable(org_terminal_view(out.report)).rstrip("\n")
+
+
+# What `scan --org` and `merge` print (OCSF: render findings.ocsf.json with `awsresp report`).
+ORG = Writers[OrgOutput](
+    "an organization report",
+    {Format.TABLE: _org_table, Format.CSV: _org_csv, Format.JSON: _org_json, Format.OCSF: None},
+)

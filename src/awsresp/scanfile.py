@@ -1,12 +1,14 @@
-"""Reads a saved scan.json (schema version 2) into typed, validated objects."""
+"""scan.json (schema version 2) as one typed model family: the writer builds it from a scan
+(export/scanjson.py), every reader (diff, remap, reports, merge) reads it back through it,
+and its JSON Schema is published from it (docs/schema/)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, field_validator
 
 from awsresp.errors import AwsrespError
 from awsresp.model import (
@@ -20,8 +22,16 @@ from awsresp.model import (
     Severity,
 )
 
-# The one version this reader takes: the gap rule v2 (export/scanjson.py writes it).
-READS_VERSION = 2
+# 2: the gap rule v2 (cells judged per unit; the account row; gaps and exposures ranked)
+# and the scan's scope (services and regions collected). Later additions are new keys and
+# columns a version-2 reader may ignore: parties and accepted risks (a finding status
+# `accepted`, columns party, accepted*, the lists owners, frameworks and warnings), the
+# digests of the output set (`files`). The one version this awsresp writes and reads.
+SCHEMA_VERSION: Final = 2
+READS_VERSION = SCHEMA_VERSION
+
+# findings.csv and scan.json spell a flag "true" / "false"; the model holds a bool.
+Flag = Annotated[bool, PlainSerializer(lambda v: "true" if v else "false", return_type=str)]
 
 
 class ScanFileError(AwsrespError):
@@ -57,15 +67,15 @@ class FindingRow(_AccountRow):
     control_title: str
     status: FindingStatus
     severity: Severity
-    safeguard: bool
+    safeguard: Flag
     evidence: str
     references: str
     remediation: str
-    scanned_at: str
-    finding_id: str
     accepted_reason: str = ""
     accepted_by: str = ""
     accepted_until: str = ""
+    scanned_at: str
+    finding_id: str
 
     @field_validator("safeguard", mode="before")
     @classmethod
@@ -126,13 +136,16 @@ class IssueRow(_Row):
 
 
 class ResourceRow(_Row):
+    """A collected resource with its configuration (redacted at collection): what `remap`
+    re-judges."""
+
     type: str
     id: str
     arn: str
     name: str
     account: str
     region: str
-    service_class: str
+    service_class: ServiceClass
     tags: dict[str, str] = {}
     account_fact: bool = False
     unlisted: bool = False
@@ -197,17 +210,35 @@ class Scope(_Row):
 
 
 class OrgAccount(_Row):
+    """An account of an organization's merged scan (from its run's manifest)."""
+
     account_id: str
     account_name: str = ""
     ou_path: str = ""
+    tags: dict[str, str] | None = None
     state: str = ""
     complete: bool = True
+    run: str | None = None
+    scanned_at: str | None = None
+    regions: list[str] | None = None
+    services: list[str] | None = None
+    counts: dict[str, Any] | None = None
 
 
 class Organization(_Row):
     id: str = ""
     management_account: str = ""
+    # The day merged, and the accounts the day's account list skipped (suspended) or that
+    # have no finished run.
+    date: str = ""
     accounts: list[OrgAccount] = []
+    skipped: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+
+
+class Stats(_Row):
+    # API calls by "client:Operation".
+    api_calls: dict[str, int] = {}
 
 
 class ScanFile(_Row):
@@ -230,12 +261,17 @@ class ScanFile(_Row):
     findings: list[FindingRow]
     matrix: list[CellRow]
     gaps: list[GapRow]
-    undetermined: list[Undetermined] = []
     owners: list[OwnerRow] = []
     frameworks: list[FrameworkRow] = []
     warnings: list[str] = []
+    undetermined: list[Undetermined] = []
     resources: list[ResourceRow] = []
+    stats: Stats = Stats()
+    # An organization's merged scan: its accounts.
     organization: Organization | None = None
+    # The SHA-256 of each other file of the output set this scan.json vouches for
+    # (written last, beside them); absent from a scan.json that is not part of a set.
+    files: dict[str, str] | None = None
 
     @property
     def accounts(self) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import jmespath
 from botocore.exceptions import ClientError
 
-from awsresp.collect import hooks
+from awsresp.collect import hooks, shapes
 from awsresp.collect.calls import (
     BUDGET_EXCEEDED,
     DEADLINE_EXCEEDED,
@@ -29,7 +29,7 @@ from awsresp.collect.calls import (
     to_json_safe,
 )
 from awsresp.collect.session import Target, iam_action
-from awsresp.collect.specs import CallSpec, ResourceSpec, ServiceSpec, is_template
+from awsresp.collect.specs import CallSpec, DetailSpec, ResourceSpec, ServiceSpec, is_template
 from awsresp.collect.throttle import FairPool
 from awsresp.model import CollectionIssue, Finding, Inventory, IssueKind, Resource
 
@@ -285,7 +285,11 @@ class Collector:
         """One classified read: the value, ABSENT, or a CallFailed carrying the issue."""
         try:
             return self.calls.cached(
-                res.client, region, call.operation, {**call.const_params, **params}, call.page_size
+                call.client or res.client,
+                region,
+                call.operation,
+                {**call.const_params, **params},
+                call.page_size,
             )
         except ClientError as exc:
             err = exc.response.get("Error", {})
@@ -429,17 +433,19 @@ class Collector:
         # (100 entries per client, keyed by parameters such as the bucket name) answers all
         # but the first. Detail by detail, more than 100 buckets evict each other and every
         # S3 call evaluates the whole endpoint rule set again.
-        call_details = [d for d in details if not d.hook]
+        call_details = [d for d in details if not d.hook and not d.join]
         for i, item in enumerate(items):
             for detail in call_details:
                 if detail.unless and jmespath.search(detail.unless, item):
+                    continue
+                if not self._applies(detail, configs[i], unreadable[i]):
                     continue
                 params = {
                     name: self._param(path, item, region_of(i))
                     for name, path in detail.call.params.items()
                 }
                 fut = self._detail_pool.submit(
-                    (res.client, region_of(i)),
+                    (detail.call.client or res.client, region_of(i)),
                     self._read,
                     spec,
                     res,
@@ -448,7 +454,10 @@ class Collector:
                     params,
                 )
                 futures.append((i, detail.key, fut))
-        # Hooks run here while the calls above are under way.
+        # Joins and hooks run here while the calls above are under way.
+        for detail in details:
+            if detail.join:
+                self._join(spec, res, region_of, detail, configs, unreadable)
         for detail in details:
             if not detail.hook:
                 continue
@@ -472,15 +481,56 @@ class Collector:
                 configs[i][key] = None
                 unreadable[i].add(key)
                 continue
-            call = calls[key]
-            if value is ABSENT:
-                configs[i][key] = None
-                continue
-            if call.result:
-                value = jmespath.search(call.result, value)
-            if call.transform:
-                value = hooks.TRANSFORMS[call.transform](value)
-            configs[i][key] = value  # JSON-safe already, as every cached answer
+            configs[i][key] = _finish(calls[key], value)
+
+    def _applies(self, detail: DetailSpec, config: dict[str, Any], unreadable: set[str]) -> bool:
+        """Whether an item's detail is read. Where its `when` does not hold the detail is
+        null; where what `when` reads could not be read, neither can the detail."""
+        if not detail.when:
+            return True
+        if shapes.roots(detail.when) & unreadable:
+            unreadable.add(detail.key)
+            config[detail.key] = None
+            return False
+        if not shapes.applies(detail, config):
+            config[detail.key] = None
+            return False
+        return True
+
+    def _join(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region_of: Callable[[int], str],
+        detail: DetailSpec,
+        configs: list[dict[str, Any]],
+        unreadable: list[set[str]],
+    ) -> None:
+        """A join: one read of the listing per region, made only when some item names a key."""
+        assert detail.call is not None and detail.join is not None
+        by_region: dict[str, list[int]] = {}
+        for i, config in enumerate(configs):
+            if self._applies(detail, config, unreadable[i]):
+                by_region.setdefault(region_of(i), []).append(i)
+        call, join = detail.call, detail.join
+        for region, indexes in by_region.items():
+            answer: Any = []
+            if any(shapes.join_keys(join, configs[i]) for i in indexes):
+                try:
+                    answer = self._read(spec, res, region, call, {})
+                except CallFailed as failure:
+                    self._record(failure.issue)
+                    for i in indexes:
+                        configs[i][detail.key] = None
+                        unreadable[i].add(detail.key)
+                    continue
+            if answer is ABSENT:
+                answer = []
+            values = shapes.join_values(
+                join, answer, [configs[i] for i in indexes], lambda v: _finish(call, v)
+            )
+            for i, value in zip(indexes, values, strict=True):
+                configs[i][detail.key] = value
 
     def _param(self, path: str, item: Mapping[str, Any], region: str) -> Any:
         if path == "$account":
@@ -505,7 +555,8 @@ class Collector:
         unreadable: list[set[str]] = [set() for _ in items]
         first = [d for d in res.details if d.before_region]
         rest = [d for d in res.details if not d.before_region]
-        self._detail_values(spec, res, lambda _i: region, items, first, configs, unreadable)
+        for stage in shapes.stages(first):
+            self._detail_values(spec, res, lambda _i: region, items, stage, configs, unreadable)
         regions = [
             str(jmespath.search(res.region, c) or scope_region) if res.region else scope_region
             for c in configs
@@ -515,7 +566,8 @@ class Collector:
             # Detail calls go to the item's own region; global resources use the home region.
             return region if regions[i] == GLOBAL else regions[i]
 
-        self._detail_values(spec, res, region_of, items, rest, configs, unreadable)
+        for stage in shapes.stages(rest):
+            self._detail_values(spec, res, region_of, items, stage, configs, unreadable)
         out = []
         for i, config in enumerate(configs):
             variables = {"partition": self.partition, "account": self.account, "region": regions[i]}
@@ -541,6 +593,18 @@ class Collector:
                 )
             )
         return out
+
+
+def _finish(call: CallSpec, value: Any) -> Any:
+    """A detail's value from its answer: ABSENT as null, then its result path and transform
+    (JSON-safe already, as every cached answer)."""
+    if value is ABSENT:
+        return None
+    if call.result:
+        value = jmespath.search(call.result, value)
+    if call.transform:
+        value = hooks.TRANSFORMS[call.transform](value)
+    return value
 
 
 def _now() -> str:

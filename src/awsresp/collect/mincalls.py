@@ -11,8 +11,8 @@ from typing import Any
 
 import jmespath
 
-from awsresp.collect import hooks
-from awsresp.collect.specs import ResourceSpec, ServiceSpec
+from awsresp.collect import hooks, shapes
+from awsresp.collect.specs import DetailSpec, ResourceSpec, ServiceSpec
 
 GLOBAL = "global"
 # whoami: sts:GetCallerIdentity, before anything else.
@@ -159,41 +159,80 @@ def _type_calls(
         items = [{"config": {}, "region": region}]
     if not res.list and not res.singleton:
         return chain
-    steps = {True: 0, False: 0}
-    for detail in res.details:
-        if detail.hook:
-            if not items:  # the engine runs no detail hook for an empty list
-                continue
-            ops = _unconditional(detail.hook)
-            # A hook's call without parameters shares the engine's cache with a detail call.
-            asked = {(c, r, op) for c, r, op, p in seen if p == _key({})}
-            new = {(c, region, op) for c, op in ops} - hook_ops - asked
-            hook_ops.update(new)
-            chain += len(new)
-            continue
-        assert detail.call is not None
-        calls = 0
-        for item in items:
-            config = item.get("config") or {}
-            if detail.unless and jmespath.search(detail.unless, config):
-                continue
-            item_region = str(item.get("region") or region)
-            call_region = region if item_region == GLOBAL else item_region
-            params = {
-                name: _param(path, config, account, call_region)
-                for name, path in detail.call.params.items()
-            }
-            key = (
-                res.client,
-                call_region,
-                detail.call.operation,
-                _key({**detail.call.const_params, **params}),
-            )
-            if key not in seen:
-                seen.add(key)
-                calls += 1
-                result.by_lane[(res.client, call_region)] += 1
-        result.by_service[spec.service] += calls
-        if calls:
-            steps[detail.before_region] = 1
-    return chain + steps[True] + steps[False]
+    steps: set[tuple[bool, int]] = set()
+    for before in (True, False):
+        group = [d for d in res.details if d.before_region == before]
+        for stage, details in enumerate(shapes.stages(group)):
+            for detail in details:
+                calls = _detail_calls(
+                    spec, res, region, detail, items, account, result, seen, hook_ops
+                )
+                if detail.hook:
+                    chain += calls  # a hook's calls follow one another
+                elif calls:
+                    steps.add((before, stage))
+    return chain + len(steps)
+
+
+def _detail_calls(
+    spec: ServiceSpec,
+    res: ResourceSpec,
+    region: str,
+    detail: DetailSpec,
+    items: list[Mapping[str, Any]],
+    account: str,
+    result: MinimumCalls,
+    seen: set[tuple[str, str, str, str]],
+    hook_ops: set[tuple[str, str, str]],
+) -> int:
+    """Adds one detail's calls over the items; returns how many are new."""
+    if detail.hook:
+        if not items:  # the engine runs no detail hook for an empty list
+            return 0
+        ops = _unconditional(detail.hook)
+        # A hook's call without parameters shares the engine's cache with a detail call.
+        asked = {(c, r, op) for c, r, op, p in seen if p == _key({})}
+        new = {(c, region, op) for c, op in ops} - hook_ops - asked
+        hook_ops.update(new)
+        return len(new)
+    assert detail.call is not None
+    client = detail.call.client or res.client
+    configs = [item.get("config") or {} for item in items]
+    applying = [
+        (item, config)
+        for item, config in zip(items, configs, strict=True)
+        if shapes.applies(detail, config)
+        and not (detail.unless and jmespath.search(detail.unless, config))
+    ]
+    if detail.join or (detail.call.client and not detail.call.params):
+        # One read of a listing per region (a join's only when some item names a key): the
+        # listing's own read when a collector lists it too.
+        if detail.join and not any(shapes.join_keys(detail.join, c) for _i, c in applying):
+            return 0
+        if not applying:
+            return 0
+        op = (client, region, detail.call.operation)
+        if op in hook_ops:
+            return 0
+        hook_ops.add(op)
+        return 1
+    calls = 0
+    for item, config in applying:
+        item_region = str(item.get("region") or region)
+        call_region = region if item_region == GLOBAL else item_region
+        params = {
+            name: _param(path, config, account, call_region)
+            for name, path in detail.call.params.items()
+        }
+        key = (
+            client,
+            call_region,
+            detail.call.operation,
+            _key({**detail.call.const_params, **params}),
+        )
+        if key not in seen:
+            seen.add(key)
+            calls += 1
+            result.by_lane[(client, call_region)] += 1
+    result.by_service[spec.service] += calls
+    return calls

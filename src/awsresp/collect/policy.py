@@ -6,21 +6,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from awsresp.collect.iam_actions import ACTION_OPERATIONS
 from awsresp.collect.specs import ServiceSpec
+
+__all__ = ["ACTION_OPERATIONS", "SCANNER_ACTIONS", "actions", "policy_document"]
 
 # Calls the scanner makes outside the specs: ec2:DescribeRegions lists the enabled regions for
 # --all-regions. (sts:GetCallerIdentity, which names the account, needs no permission.)
 SCANNER_ACTIONS = ("ec2:DescribeRegions",)
-
-# IAM actions whose name is not the name of the API operation they allow, with that operation
-# ("client:Operation"). Every other action is named after its operation.
-ACTION_OPERATIONS = {
-    "s3:ListAllMyBuckets": "s3:ListBuckets",
-    "s3:GetEncryptionConfiguration": "s3:GetBucketEncryption",
-    "s3:GetBucketPublicAccessBlock": "s3:GetPublicAccessBlock",
-    "s3:GetAccountPublicAccessBlock": "s3control:GetPublicAccessBlock",
-    "s3:GetLifecycleConfiguration": "s3:GetBucketLifecycleConfiguration",
-}
 
 
 def actions(specs: Iterable[ServiceSpec]) -> list[str]:

@@ -41,6 +41,7 @@ from botocore.parsers import ResponseParserError
 from botocore.utils import parse_timestamp
 
 from awsresp.collect.calls import install_answer_check
+from awsresp.collect.iam_actions import action_for
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
 
@@ -189,30 +190,9 @@ class Target:
 
 
 # Operations whose IAM action is not named after them.
-_ACTION_NAMES = {
-    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
-    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
-    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
-    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
-    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
-    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
-    ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
-}
-
-
-@functools.cache
 def iam_action(service: str, operation: str) -> str:
-    """The IAM action for a client's operation: IAM names actions after the service's
-    signing name (`elasticloadbalancing:` for elbv2, `access-analyzer:` for accessanalyzer),
-    which botocore's model holds, not after the client's name."""
-    if (service, operation) in _ACTION_NAMES:
-        return _ACTION_NAMES[(service, operation)]
-    try:
-        model = botocore.session.get_session().get_service_model(service)
-        prefix = model.signing_name or model.endpoint_prefix
-    except Exception:  # an unknown client name: the name is the best guess there is
-        prefix = service
-    return f"{prefix}:{operation}"
+    """The IAM action for a client's operation (collect/iam_actions.py)."""
+    return action_for(service, operation)
 
 
 def pin_endpoint_host(client: Any, endpoint_url: str) -> None:

@@ -13,6 +13,7 @@ import yaml
 from jmespath.exceptions import JMESPathError
 
 from awsresp.collect import hooks
+from awsresp.collect.iam_actions import action_for
 from awsresp.errors import SpecError
 from awsresp.paths import collectors_dir, load_yaml
 
@@ -36,6 +37,19 @@ class CallSpec:
     page_size: int | None
     iam_action: str
     transform: str | None = None
+    # A detail call on another client than its resource's (a load balancer's WAFv2 web ACL).
+    client: str | None = None
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """A detail joined from one read of a listing (per client and region) instead of a
+    call per item: the entries at `items` in the answer whose `key` is the item's
+    `item_key` (a value, or a list of values: the entries of each, in that order)."""
+
+    items: str
+    key: str
+    item_key: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,10 @@ class DetailSpec:
     # Skip the call for items where this path already has a value (e.g. ListBuckets
     # answers BucketRegion, so GetBucketLocation is only needed when it does not).
     unless: str | None = None
+    join: JoinSpec | None = None
+    # Read only for items where this path (over the item and its earlier details) holds;
+    # elsewhere the detail is null. Details it names are read first.
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,7 @@ class ServiceSpec:
                 ops.extend(hooks.HOOKS[res.list_hook].operations)
             for d in res.details:
                 if d.call:
-                    ops.append((res.client, d.call.operation))
+                    ops.append((d.call.client or res.client, d.call.operation))
                 if d.hook:
                     ops.extend(hooks.HOOKS[d.hook].operations)
         return list(dict.fromkeys(ops))
@@ -154,7 +172,10 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
     keys |= {"page_size", "iam_action", "transform"}
     if is_list:
         keys.add("items")
+    else:
+        keys.add("client")
     c = _Reader(r.file, where, node, keys)
+    client = c.get("client", str)
     op = c.need("operation", str)
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]+", op):
         raise c.fail(f"operation {op!r} is not an API operation name")
@@ -181,9 +202,80 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
         absent_on=tuple(c.get("absent_on", list, [])),
         not_enabled_on=tuple(c.get("not_enabled_on", list, [])),
         page_size=c.get("page_size", int),
-        iam_action=c.get("iam_action", str) or f"{iam_prefix}:{op}",
+        # A call on another client is that service's IAM action.
+        iam_action=c.get("iam_action", str)
+        or (action_for(client, op) if client else f"{iam_prefix}:{op}"),
         transform=transform,
+        client=client,
     )
+
+
+_DETAIL_SHAPES = ("before_region", "unless", "join", "when")
+
+
+def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix: str) -> DetailSpec:
+    dwhere = f"{where} detail {key}"
+    if not isinstance(dnode, dict):
+        raise SpecError(file, dwhere, "expected a mapping")
+    before = bool(dnode.get("before_region", False))
+    unless = dnode.get("unless")
+    if unless is not None:
+        _check_path(r, f"details.{key}.unless", str(unless))
+    if "hook" in dnode:
+        dr = _Reader(file, dwhere, dnode, {"hook", "before_region"})
+        hook = dr.need("hook", str)
+        if hook not in hooks.HOOKS:
+            raise dr.fail(f"unknown hook {hook!r}")
+        return DetailSpec(key, None, hook, before)
+    body = {k: v for k, v in dnode.items() if k not in _DETAIL_SHAPES}
+    call = _call(r, body, dwhere, iam_prefix, False)
+    dr = _Reader(file, dwhere, dnode, set(dnode))
+    when = dr.get("when", str)
+    _check_path(dr, "when", when)
+    join = None
+    if "join" in dnode:
+        jr = _Reader(file, f"{dwhere} join", dnode["join"], {"items", "key", "item_key"})
+        join = JoinSpec(jr.need("items", str), jr.need("key", str), jr.need("item_key", str))
+        for name in ("items", "key", "item_key"):
+            _check_path(jr, name, getattr(join, name))
+        if call.params:
+            raise dr.fail("a join reads its listing once: const_params only, no per-item params")
+        if before or unless:
+            raise dr.fail("a join takes neither 'before_region' nor 'unless'")
+    return DetailSpec(key, call, None, before, unless, join, when)
+
+
+def depends_on(detail: DetailSpec, keys: set[str]) -> set[str]:
+    """The details of the same resource this one is read after: those its `when` reads."""
+    return _roots(detail.when) & keys if detail.when else set()
+
+
+def _roots(expr: str) -> set[str]:
+    from awsresp.collect.shapes import roots
+
+    return roots(expr)
+
+
+def _check_order(file: str, where: str, details: list[DetailSpec]) -> None:
+    keys = {d.key for d in details}
+    by_key = {d.key: d for d in details}
+    for d in details:
+        if d.key in depends_on(d, keys):
+            raise SpecError(file, f"{where} detail {d.key}", "its 'when' reads itself")
+        for name in depends_on(d, keys):
+            if by_key[name].before_region != d.before_region and not by_key[name].before_region:
+                raise SpecError(
+                    file, f"{where} detail {d.key}", f"read before the region, after {name!r}"
+                )
+    done: set[str] = set()
+    pending = list(details)
+    while pending:
+        ready = [d for d in pending if depends_on(d, keys) <= done]
+        if not ready:
+            names = ", ".join(sorted(d.key for d in pending))
+            raise SpecError(file, where, f"details wait for each other: {names}")
+        done |= {d.key for d in ready}
+        pending = [d for d in pending if d.key not in done]
 
 
 def _resource(file: str, service: str, noun: str, node: Any, iam_prefix: str) -> ResourceSpec:
@@ -212,25 +304,11 @@ def _resource(file: str, service: str, noun: str, node: Any, iam_prefix: str) ->
                 "items", str
             )
             _check_path(r, "list.items", list_items)
-    details = []
-    for key, dnode in (r.get("details", dict, {}) or {}).items():
-        dwhere = f"{where} detail {key}"
-        if not isinstance(dnode, dict):
-            raise SpecError(file, dwhere, "expected a mapping")
-        before = bool(dnode.get("before_region", False))
-        unless = dnode.get("unless")
-        if unless is not None:
-            _check_path(r, f"details.{key}.unless", str(unless))
-        if "hook" in dnode:
-            dr = _Reader(file, dwhere, dnode, {"hook", "before_region"})
-            hook = dr.need("hook", str)
-            if hook not in hooks.HOOKS:
-                raise dr.fail(f"unknown hook {hook!r}")
-            details.append(DetailSpec(key, None, hook, before))
-        else:
-            body = {k: v for k, v in dnode.items() if k not in ("before_region", "unless")}
-            call = _call(r, body, dwhere, iam_prefix, False)
-            details.append(DetailSpec(key, call, None, before, unless))
+    details = [
+        _detail(file, where, r, key, dnode, iam_prefix)
+        for key, dnode in (r.get("details", dict, {}) or {}).items()
+    ]
+    _check_order(file, where, details)
     for key in ("id", "name", "region", "tags"):
         value = r.get(key, str)
         if not (key == "id" and value and is_template(value)):

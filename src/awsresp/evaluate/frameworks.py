@@ -29,7 +29,16 @@ AWS_RESPONSIBILITY = ("inherited", "shared", "customer")
 INHERITED = "inherited"
 PUBLISHED, READING = "published", "awsresp reading"
 _BASIS = {"published": PUBLISHED, "reading": READING}
-_TOP_KEYS = {"framework", "title", "version", "evidence", "sources", "left_out", "requirements"}
+_TOP_KEYS = {
+    "framework",
+    "title",
+    "version",
+    "evidence",
+    "sources",
+    "left_out",
+    "outside_scope",
+    "requirements",
+}
 _EVIDENCE_KEYS = {"reference", "via", "via_source", "note"}
 _SOURCE_KEYS = {"title", "date", "url", "public", "note"}
 _REQ_KEYS = {"id", "title", "aws", "source", "basis", "via", "note"}
@@ -72,6 +81,9 @@ class Framework:
     sources: Mapping[str, Source]
     requirements: tuple[Requirement, ...]
     left_out: str = ""
+    # Reference ids controls may cite that no requirement of this file lists, on purpose
+    # (NIST SI-13 is in no baseline): id -> why. Their evidence is dropped knowingly.
+    outside_scope: Mapping[str, str] = field(default_factory=dict)
     # requirement id -> ids of the controls that give evidence for it (derived at load)
     evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -217,9 +229,26 @@ def load_framework(path: Path, catalog: Catalog) -> Framework:
         sources,
         tuple(requirements),
         str(doc.get("left_out") or "").strip(),
+        _outside_scope(file, doc.get("outside_scope"), pattern),
     )
-    evidence = evidence_controls(catalog, reference, via, requirements)
+    # An inherited requirement is AWS's alone (its status is always inherited): evidence
+    # that reaches it (through a crosswalk's shared ids such as CP-6) says nothing there.
+    evidence = {
+        rid: (() if fw.requirement(rid).aws == INHERITED else controls)
+        for rid, controls in evidence_controls(catalog, reference, via, requirements).items()
+    }
     return Framework(**{**fw.__dict__, "evidence": evidence})
+
+
+def _outside_scope(file: str, raw: Any, pattern: re.Pattern[str]) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and pattern.match(k) and isinstance(v, str) and v.strip()
+        for k, v in raw.items()
+    ):
+        raise SpecError(file, "outside_scope", "expected {REFERENCE-ID: why it is not listed}")
+    return {k: v.strip() for k, v in raw.items()}
 
 
 def _requirement(

@@ -15,6 +15,9 @@ import jmespath
 from jmespath import functions as jp_functions
 from jmespath.exceptions import JMESPathError
 
+from awsresp.collect.shapes import ast_roots
+from awsresp.evaluate import metric_filters
+
 # Evaluation result: True (holds), False (does not hold), None (could not be read).
 Tri = bool | None
 
@@ -280,6 +283,16 @@ class _Functions(jp_functions.Functions):  # type: ignore[misc]
                     break
         return open_ports
 
+    @jp_functions.signature({"types": []}, {"types": ["string"]})  # type: ignore[untyped-decorator]
+    def _func_metric_filter_matches(self, pattern: Any, check: str) -> bool:
+        """Whether a CloudWatch Logs metric filter pattern has every term of a named check
+        of mappings/cis-metric-filters.yaml (whitespace and double quotes aside; extra
+        terms accepted); false for anything but a text."""
+        found = metric_filters.checks().get(check)
+        if found is None:  # parse() refuses unknown names; a computed name can still miss
+            raise JMESPathError(f"unknown metric filter check {check!r}")
+        return metric_filters.matches(found, pattern)
+
     @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
     def _func_timestamp_in(self, text: Any) -> str | None:
         """The first "YYYY-MM-DD HH:MM:SS" time in a text (EC2's StateTransitionReason:
@@ -403,34 +416,8 @@ class Not:
 Condition = Test | AllOf | AnyOf | Not
 
 
-def _roots(node: Mapping[str, Any]) -> set[str]:
-    """The top-level fields a JMESPath AST reads from the document it is applied to."""
-    kind = node.get("type")
-    children = node.get("children", [])
-    if kind == "field":
-        return {str(node["value"])}
-    if kind in ("literal", "current", "identity"):
-        return set()
-    if kind in ("subexpression", "index_expression", "projection", "value_projection"):
-        # The left side reads the document; the right side reads what the left produced.
-        return _roots(children[0]) if children else set()
-    if kind == "filter_projection":
-        return _roots(children[0]) if children else set()
-    if kind in ("flatten",):
-        return _roots(children[0]) if children else set()
-    if kind == "pipe":
-        return _roots(children[0]) if children else set()
-    if kind in ("multi_select_list", "multi_select_dict", "key_val_pair"):
-        out: set[str] = set()
-        for child in children:
-            out |= _roots(child)
-        return out
-    # Functions, comparisons, and/or/not read every argument from the document.
-    out = set()
-    for child in children:
-        if isinstance(child, dict):
-            out |= _roots(child)
-    return out
+# The top-level fields a JMESPath AST reads (shared with the collector's `when`).
+_roots = ast_roots
 
 
 def parse(node: Any) -> Condition:
@@ -472,25 +459,31 @@ def parse(node: Any) -> Condition:
         compiled = jmespath.compile(path)
     except JMESPathError as exc:
         raise ConditionError(f"bad path {path!r}: {exc}") from None
-    for name in _port_set_names(compiled.parsed):
+    for name in _literal_arguments(compiled.parsed, _PORT_SET_FUNCTIONS):
         if name not in PORT_SETS:
             raise ConditionError(f"unknown port set {name!r} (one of: {', '.join(PORT_SETS)})")
+    for name in _literal_arguments(compiled.parsed, ("metric_filter_matches",)):
+        if name not in metric_filters.checks():
+            raise ConditionError(
+                f"unknown metric filter check {name!r} (see {metric_filters.FILE})"
+            )
     return Test(path, op, node[op], frozenset(_roots(compiled.parsed)), compiled)
 
 
-def _port_set_names(node: Mapping[str, Any]) -> list[str]:
-    """The literal port-set names a path passes to ports_open() or nacl_ports_open()."""
+def _literal_arguments(node: Mapping[str, Any], functions: tuple[str, ...]) -> list[str]:
+    """The literal second arguments a path passes to the named functions (the port set
+    of ports_open(), the check of metric_filter_matches())."""
     found: list[str] = []
     children = [c for c in node.get("children", []) if isinstance(c, dict)]
     if (
         node.get("type") == "function_expression"
-        and node.get("value") in _PORT_SET_FUNCTIONS
+        and node.get("value") in functions
         and len(children) > 1
         and children[1].get("type") == "literal"
     ):
         found.append(str(children[1].get("value")))
     for child in children:
-        found += _port_set_names(child)
+        found += _literal_arguments(child, functions)
     return found
 
 

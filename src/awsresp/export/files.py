@@ -130,16 +130,19 @@ def summary_rows(
     )
 
 
-def output_files(result: ScanResult) -> list[tuple[str, str]]:
-    """(file name, text) for findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv,
-    frameworks.csv and scan.json (for uploads, e.g. the Lambda handler's to S3)."""
+def output_files(result: ScanResult) -> list[tuple[str, bytes]]:
+    """(file name, content) for findings.csv, matrix.csv, gaps.csv, issues.csv, owners.csv,
+    frameworks.csv, report.html and scan.json: the set a scan writes, for uploads (the
+    Lambda handler's to S3, which adds its manifest)."""
     files = []
     for name, columns, rows in (*table_rows(result), *summary_rows(result)):
         buf = io.StringIO()
         write_csv(buf, columns, rows)
-        files.append((name, buf.getvalue()))
-    doc = json.dumps(scan_document(result), indent=1, ensure_ascii=False, default=str)
-    files.append(("scan.json", doc + "\n"))
+        files.append((name, buf.getvalue().encode("utf-8")))
+    scan = scan_file(result)
+    files.append((REPORT_NAMES[ReportFormat.HTML], render_report(scan, ReportFormat.HTML)))
+    doc = json.dumps(scan_document(scan), indent=1, ensure_ascii=False)
+    files.append(("scan.json", (doc + "\n").encode("utf-8")))
     return files
 
 
@@ -206,7 +209,7 @@ def write_files(
         digests = {s.path.name: s.sha256() for s in staged}
         staged.append(_Staged(directory / "scan.json"))
         with os.fdopen(staged[-1].fd, "w", encoding="utf-8", newline="") as fh:
-            fh.writelines(iter_scan_json(result, files=digests))
+            fh.writelines(iter_scan_json(scan, files=digests))
         for s in staged:
             s.publish()
     except OSError as exc:

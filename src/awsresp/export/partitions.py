@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from awsresp import __version__
 from awsresp.errors import AwsrespError
 from awsresp.export.files import table_rows
-from awsresp.export.scanjson import iter_scan_json, summary_counts
+from awsresp.export.report import ReportFormat, render_report
+from awsresp.export.scanjson import iter_scan_json, scan_model, summary_counts
 from awsresp.export.tables import write_csv
 from awsresp.model import ScanResult
 
@@ -31,11 +32,17 @@ from awsresp.model import ScanResult
 # day lists one prefix per table.
 TABLES = ("findings", "matrix", "gaps", "issues")
 SCANS = "scans"  # scan.json of each run (not an Athena table: nested JSON)
+REPORTS = "reports"  # report.html of each run (for people)
 MANIFESTS = "manifests"  # one single-line JSON object per finished run, written last
 ACCOUNTS = "accounts"  # the account list of an organization run (the map's items)
 MANIFEST_VERSION = 1
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CONTENT = {".csv": "text/csv; charset=utf-8", ".json": "application/json"}
+_CONTENT = {
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".html": "text/html; charset=utf-8",
+}
+MANIFEST = "manifest.json"
 
 
 class Store(Protocol):
@@ -211,12 +218,18 @@ def write_run(
             key = run.prefix(table, account) + name
             store.put(key, body)
             written.append(key)
-            objects[table] = {"key": key, "rows": count, "sha256": _sha(body)}
-        body = "".join(iter_scan_json(result)).encode("utf-8")
+            objects[table] = {"key": key, "rows": count, "sha256": sha256(body)}
+        scan = scan_model(result)
+        body = render_report(scan, ReportFormat.HTML)
+        key = run.prefix(REPORTS, account) + "report.html"
+        store.put(key, body)
+        written.append(key)
+        objects[REPORTS] = {"key": key, "rows": 1, "sha256": sha256(body)}
+        body = "".join(iter_scan_json(scan)).encode("utf-8")
         key = run.prefix(SCANS, account) + "scan.json"
         store.put(key, body)
         written.append(key)
-        objects[SCANS] = {"key": key, "rows": 1, "sha256": _sha(body)}
+        objects[SCANS] = {"key": key, "rows": 1, "sha256": sha256(body)}
         manifest = {
             "manifest_version": MANIFEST_VERSION,
             "tool_version": __version__,
@@ -235,17 +248,66 @@ def write_run(
             "counts": summary_counts(result),
             "objects": objects,
         }
-        key = run.prefix(MANIFESTS, account) + "manifest.json"
+        key = run.prefix(MANIFESTS, account) + MANIFEST
         # One line: Athena's JSON SerDe reads one object per line.
         store.put(key, (json.dumps(manifest, separators=(",", ":")) + "\n").encode("utf-8"))
         written.append(key)
     except BaseException:
-        store.delete(written)
+        _remove(store, written)
         raise
     return written
 
 
-def _sha(body: bytes) -> str:
+def _remove(store: Store, keys: Sequence[str]) -> None:
+    """Deletes what a failed run wrote. When even that fails (the store is unreachable),
+    the first error is the one to report: a run without a manifest is never read anyway."""
+    with contextlib.suppress(Exception):
+        store.delete(keys)
+
+
+def publish_set(
+    store: Store, base: str, files: Iterable[tuple[str, bytes]], about: dict[str, Any]
+) -> list[str]:
+    """Puts each file under `base` (a run's prefix), then `manifest.json` last beside them:
+    `about` and each object's name, size and SHA-256. Until the manifest exists no reader
+    takes the run; if a put fails, every object already written is deleted again before
+    the error goes on. Returns the keys, the manifest's last."""
+    written: list[str] = []
+    objects: dict[str, dict[str, Any]] = {}
+    try:
+        for name, body in files:
+            store.put(base + name, body)
+            written.append(base + name)
+            objects[name] = {"bytes": len(body), "sha256": sha256(body)}
+        manifest = {"manifest_version": MANIFEST_VERSION, **about, "objects": objects}
+        store.put(base + MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
+        written.append(base + MANIFEST)
+    except BaseException:
+        _remove(store, written)
+        raise
+    return written
+
+
+def read_published(store: Store, prefix: str, name: str) -> tuple[str, bytes]:
+    """(key, content) of file `name` of the latest run under `prefix` that has a manifest
+    (run ids sort by start time), checked against the SHA-256 the manifest lists."""
+    manifests = [k for k in store.keys(prefix) if k.rsplit("/", 1)[-1] == MANIFEST]
+    if not manifests:
+        raise AwsrespError(f"no finished run (no {MANIFEST}) under {store.where}{prefix}")
+    latest = max(manifests)
+    entry = json.loads(store.get(latest)).get("objects", {}).get(name)
+    key = latest.removesuffix(MANIFEST) + name
+    if not isinstance(entry, dict):
+        raise AwsrespError(f"the manifest {store.where}{latest} lists no {name}")
+    body = store.get(key)
+    if sha256(body) != entry.get("sha256"):
+        raise AwsrespError(
+            f"{store.where}{key} does not match its run's manifest (changed after the run)"
+        )
+    return key, body
+
+
+def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
@@ -293,7 +355,7 @@ def read_object(store: Store, manifest: dict[str, Any], table: str) -> bytes:
     """A run's object, checked against the hash its manifest recorded."""
     entry = manifest["objects"][table]
     body = store.get(entry["key"])
-    if _sha(body) != entry["sha256"]:
+    if sha256(body) != entry["sha256"]:
         raise AwsrespError(
             f"{store.where}{entry['key']} does not match its manifest (changed after the run)"
         )

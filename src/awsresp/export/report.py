@@ -6,9 +6,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
-from awsresp.export.scanjson import scan_document
+from awsresp.export.scanjson import scan_model
 from awsresp.model import ScanResult
-from awsresp.scanfile import ScanFile, parse_scan
+from awsresp.scanfile import ScanFile
 
 
 class ReportFormat(enum.StrEnum):
@@ -55,9 +55,9 @@ TEXT_FORMATS = frozenset({ReportFormat.HTML, ReportFormat.OCSF})
 
 
 def scan_file(result: ScanResult) -> ScanFile:
-    """A scan just made, read as its scan.json would be read back: the reports of a fresh
-    scan and of a saved one come from the same typed document."""
-    return parse_scan(scan_document(result), "the scan")
+    """A scan just made, as its scan.json: the reports of a fresh scan and of a saved one come
+    from the same typed document."""
+    return scan_model(result)
 
 
 def render_report(scan: ScanFile, fmt: ReportFormat) -> bytes:

@@ -1,10 +1,11 @@
 """CloudWatch in the sandbox: four of the CIS section 4 metric filters on the trail's log
-group, three of them with an alarm that has an action."""
+group, three of them with an alarm that notifies a subscribed topic."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from awsresp.evaluate import metric_filters
 from awsresp.sandbox.estate.cloudtrail import LOG_GROUP
 
 if TYPE_CHECKING:
@@ -12,40 +13,31 @@ if TYPE_CHECKING:
 
 NAMESPACE = "CISBenchmark"
 
-# Four of the CIS section 4 filters, in the benchmark's own patterns. The first three get
-# an alarm with an action; the console-failure filter has an alarm without one, so it
-# does not count.
+# Four of the CIS section 4 filters, in the benchmark's own patterns (as
+# mappings/cis-metric-filters.yaml documents them). The first three get an alarm that
+# notifies a topic with a subscriber; the console-failure filter has an alarm without an
+# action, so it does not count.
 FILTERS = {
-    "unauthorized-api-calls": (
-        '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") '
-        '&& ($.sourceIPAddress != "delivery.logs.amazonaws.com") '
-        '&& ($.eventName != "HeadBucket") }'
-    ),
-    "root-usage": (
-        '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
-        '&& $.eventType != "AwsServiceEvent" }'
-    ),
-    "cloudtrail-changes": (
-        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
-        "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
-        "($.eventName = StopLogging) }"
-    ),
-    "console-auth-failures": (
-        '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
-    ),
+    "unauthorized-api-calls": "UnauthorizedApiCalls",
+    "root-usage": "RootUsage",
+    "cloudtrail-changes": "CloudTrailChanges",
+    "console-auth-failures": "ConsoleAuthFailures",
 }
 ALARMED = ("unauthorized-api-calls", "root-usage", "cloudtrail-changes")
 
 
 def seed(sb: Sandbox) -> None:
     logs = sb.client("logs")
-    topic = sb.client("sns").create_topic(Name="acme-security-alerts")["TopicArn"]
+    sns = sb.client("sns")
+    topic = sns.create_topic(Name="acme-security-alerts")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@example.com")
     cloudwatch = sb.client("cloudwatch")
-    for name, pattern in FILTERS.items():
+    checks = metric_filters.checks()
+    for name, check in FILTERS.items():
         logs.put_metric_filter(
             logGroupName=LOG_GROUP,
             filterName=name,
-            filterPattern=pattern,
+            filterPattern=checks[check].pattern,
             metricTransformations=[
                 {"metricName": name, "metricNamespace": NAMESPACE, "metricValue": "1"}
             ],

@@ -1,9 +1,7 @@
-"""S3 collector: what the bucket controls read (lifecycle, ACL grants, versioning), with moto
-in-process."""
+"""S3: what the bucket controls read (lifecycle, ACL grants, Block Public Access)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import boto3
@@ -12,11 +10,12 @@ from moto import mock_aws
 from awsresp.collect.executor import Collector
 from awsresp.collect.session import Target
 from awsresp.collect.specs import load_specs
-from awsresp.evaluate.findings import evaluate_control
 from awsresp.model import Inventory, Resource
-from awsresp.scan import Definitions
 
-from .stubs import ACCOUNT, REGION
+from ..stubs import ACCOUNT, REGION
+from .conftest import (
+    judge,
+)
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 
@@ -26,12 +25,6 @@ def _buckets() -> tuple[dict[str, Resource], Inventory, Target]:
     target = Target(boto3.Session(region_name=REGION))
     inv = Collector(target, specs, ACCOUNT, "aws", [REGION]).run()
     return {r.id: r for r in inv.resources if r.type == "s3.bucket"}, inv, target
-
-
-def _status(control_id: str, resource: Resource) -> str:
-    control = Definitions.load().catalog.controls[control_id]
-    outcome = evaluate_control(control, resource, dt.datetime.now(dt.UTC))
-    return "not-applicable" if outcome is None else outcome[0].value
 
 
 @mock_aws
@@ -62,8 +55,8 @@ def test_lifecycle_rules_are_read_and_a_missing_configuration_is_data() -> None:
         "data.s3.bucket-lifecycle-configured",
         "data.s3.versioned-bucket-lifecycle-configured",
     ):
-        assert _status(control, buckets["with-rules"]) == "pass"
-        assert _status(control, buckets["without-rules"]) == "fail"
+        assert judge(control, buckets["with-rules"]) == "pass"
+        assert judge(control, buckets["without-rules"]) == "fail"
     # One lifecycle read per bucket.
     assert target.stats.calls[("s3", "GetBucketLifecycleConfiguration")] == 2
 
@@ -96,10 +89,10 @@ def test_public_write_is_told_from_public_read() -> None:
     )
     buckets, _, _ = _buckets()
     write, public = "data.s3.bucket-no-public-write", "data.s3.bucket-not-public"
-    assert (_status(public, buckets["site"]), _status(write, buckets["site"])) == ("fail", "pass")
-    assert (_status(public, buckets["drop"]), _status(write, buckets["drop"])) == ("fail", "fail")
+    assert (judge(public, buckets["site"]), judge(write, buckets["site"])) == ("fail", "pass")
+    assert (judge(public, buckets["drop"]), judge(write, buckets["drop"])) == ("fail", "fail")
     assert buckets["upload-policy"].config["PolicyStatus"] == {"IsPublic": True}
-    assert _status(write, buckets["upload-policy"]) == "fail"
+    assert judge(write, buckets["upload-policy"]) == "fail"
 
 
 @mock_aws
@@ -116,4 +109,4 @@ def test_bucket_block_public_access_neutralises_public_grants() -> None:
         },
     )
     buckets, _, _ = _buckets()
-    assert _status("data.s3.bucket-not-public", buckets["blocked-site"]) == "pass"
+    assert judge("data.s3.bucket-not-public", buckets["blocked-site"]) == "pass"

@@ -1,30 +1,27 @@
-"""IAM and Access Analyzer collectors: what the identity controls read, with moto in-process
-(Stubber for Access Analyzer, which moto lacks)."""
+"""IAM: identities, their policies and credentials, as the identity controls read them."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import urllib.parse
 
 import boto3
 from moto import mock_aws
 
-from awsresp.collect.executor import Collector
-from awsresp.collect.session import Target
-from awsresp.collect.specs import load_specs
-from awsresp.evaluate.findings import evaluate_control
-from awsresp.model import Inventory, IssueKind, Resource
-from awsresp.scan import Definitions
+from ..stubs import ACCOUNT, REGION
+from .conftest import (
+    by_id,
+    collect,
+    judge,
+)
 
-from .stubs import ACCOUNT, REGION, collect_only, stubbed
-
-EU = "eu-west-1"
 OPEN_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
 }
+
+
 ORG_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -36,26 +33,12 @@ ORG_TRUST = {
         }
     ],
 }
+
+
 ADMIN = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
-
-
-def _collect(services: set[str], regions: tuple[str, ...] = (REGION,)) -> tuple[Inventory, Target]:
-    specs = [s for s in load_specs() if s.service in services]
-    target = Target(boto3.Session(region_name=REGION))
-    return Collector(target, specs, ACCOUNT, "aws", list(regions)).run(), target
-
-
-def _of(inv: Inventory, rtype: str) -> dict[str, Resource]:
-    return {r.id: r for r in inv.resources if r.type == rtype}
-
-
-def _status(control_id: str, resource: Resource) -> str:
-    control = Definitions.load().catalog.controls[control_id]
-    outcome = evaluate_control(control, resource, dt.datetime.now(dt.UTC))
-    return "not-applicable" if outcome is None else outcome[0].value
 
 
 @mock_aws
@@ -63,16 +46,16 @@ def test_role_trust_policies_arrive_as_documents_and_are_judged() -> None:
     iam = boto3.client("iam", region_name=REGION)
     iam.create_role(RoleName="open", AssumeRolePolicyDocument=json.dumps(OPEN_TRUST))
     iam.create_role(RoleName="org-only", AssumeRolePolicyDocument=json.dumps(ORG_TRUST))
-    inv, target = _collect({"iam"})
-    roles = _of(inv, "iam.role")
+    inv, target = collect({"iam"})
+    roles = by_id(inv, "iam.role")
     # boto3 decodes GetAccountAuthorizationDetails' URL-encoded document into a dict.
     assert roles["open"].config["AssumeRolePolicyDocument"] == OPEN_TRUST
-    assert _status("access-rights.iam.role-trust-not-public", roles["open"]) == "fail"
-    assert _status("access-rights.iam.role-trust-not-public", roles["org-only"]) == "pass"
+    assert judge("access-rights.iam.role-trust-not-public", roles["open"]) == "fail"
+    assert judge("access-rights.iam.role-trust-not-public", roles["org-only"]) == "pass"
     # The same document still URL-encoded (as IAM's raw API sends it) is judged the same.
     encoded = {"AssumeRolePolicyDocument": urllib.parse.quote(json.dumps(OPEN_TRUST))}
     raw = dataclasses.replace(roles["open"], config=roles["open"].config | encoded)
-    assert _status("access-rights.iam.role-trust-not-public", raw) == "fail"
+    assert judge("access-rights.iam.role-trust-not-public", raw) == "fail"
     assert target.stats.calls[("iam", "GetAccountAuthorizationDetails")] == 1
 
 
@@ -88,19 +71,19 @@ def test_unattached_admin_policy_and_console_user_with_unused_key() -> None:
     iam.create_access_key(UserName="dana")
     iam.create_user(UserName="robot")
     iam.create_access_key(UserName="robot")
-    inv, _ = _collect({"iam"})
-    policies = _of(inv, "iam.policy")
+    inv, _ = collect({"iam"})
+    policies = by_id(inv, "iam.policy")
     unattached = "access-rights.iam.policy-unattached-no-full-admin"
     attached = "access-rights.iam.policy-no-full-admin"
-    assert _status(unattached, policies[spare["Policy"]["Arn"]]) == "fail"
-    assert _status(attached, policies[spare["Policy"]["Arn"]]) == "not-applicable"
-    assert _status(unattached, policies[used["Policy"]["Arn"]]) == "not-applicable"
-    assert _status(attached, policies[used["Policy"]["Arn"]]) == "fail"
-    users = _of(inv, "iam.user")
+    assert judge(unattached, policies[spare["Policy"]["Arn"]]) == "fail"
+    assert judge(attached, policies[spare["Policy"]["Arn"]]) == "not-applicable"
+    assert judge(unattached, policies[used["Policy"]["Arn"]]) == "not-applicable"
+    assert judge(attached, policies[used["Policy"]["Arn"]]) == "fail"
+    users = by_id(inv, "iam.user")
     # The credential report says the key was never used (moto never records a use).
     assert users["dana"].config["Credentials"]["access_key_1_last_used_date"] is None
-    assert _status("access-rights.iam.user-no-unused-initial-key", users["dana"]) == "fail"
-    assert _status("access-rights.iam.user-no-unused-initial-key", users["robot"]) == (
+    assert judge("access-rights.iam.user-no-unused-initial-key", users["dana"]) == "fail"
+    assert judge("access-rights.iam.user-no-unused-initial-key", users["robot"]) == (
         "not-applicable"
     )
 
@@ -117,8 +100,8 @@ def test_account_fact_keeps_no_mfa_seed_and_joins_managed_policies_without_calls
         AuthenticationCode2="654321",
     )
     iam.create_virtual_mfa_device(VirtualMFADeviceName="spare")  # unassigned: not listed
-    inv, target = _collect({"iam"})
-    (account,) = _of(inv, "iam.account").values()
+    inv, target = collect({"iam"})
+    (account,) = by_id(inv, "iam.account").values()
     devices = account.config["VirtualMfaDevices"]
     assert devices == [
         {
@@ -133,11 +116,11 @@ def test_account_fact_keeps_no_mfa_seed_and_joins_managed_policies_without_calls
     # moto loads no AWS-managed policy to attach, so the join is empty, and it made no call.
     assert account.config["AwsManagedPolicyAttachments"] == []
     assert target.stats.calls[("iam", "GetAccountAuthorizationDetails")] == 1
-    assert _status("logging-detection.iam.support-role-exists", account) == "fail"
+    assert judge("logging-detection.iam.support-role-exists", account) == "fail"
 
 
 def test_aws_managed_attachments_are_grouped_by_policy_with_their_principals() -> None:
-    from awsresp.collect.hooks import iam_aws_managed_policy_attachments
+    from awsresp.collect.hooks.iam import iam_aws_managed_policy_attachments
 
     support = {
         "PolicyName": "AWSSupportAccess",
@@ -172,61 +155,10 @@ def test_server_certificates_are_listed_with_their_expiry() -> None:
     boto3.client("iam", region_name=REGION).upload_server_certificate(
         ServerCertificateName="shop", CertificateBody=body, PrivateKey=key
     )
-    inv, _ = _collect({"iam"})
-    cert = _of(inv, "iam.server-certificate")["shop"]
+    inv, _ = collect({"iam"})
+    cert = by_id(inv, "iam.server-certificate")["shop"]
     assert cert.arn == f"arn:aws:iam::{ACCOUNT}:server-certificate/shop"
     # moto answers a fixed expiry in 2012 for every certificate: expired.
     assert cert.config["Expiration"].startswith("2012-")
-    assert _status("data.iam.server-certificate-not-expired", cert) == "fail"
+    assert judge("data.iam.server-certificate-not-expired", cert) == "fail"
     assert "PrivateKey" not in json.dumps(cert.config)
-
-
-def _analyzer(kind: str, status: str = "ACTIVE") -> dict[str, object]:
-    return {
-        "arn": f"arn:aws:access-analyzer:{REGION}:{ACCOUNT}:analyzer/{kind.lower()}",
-        "name": kind.lower(),
-        "type": kind,
-        "createdAt": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        "status": status,
-    }
-
-
-def test_access_analyzer_is_read_per_region_and_judged() -> None:
-    target = Target(boto3.Session(region_name=REGION))
-    _, stub = stubbed(target, "accessanalyzer")
-    stub.add_response(
-        "list_analyzers",
-        {"analyzers": [_analyzer("ACCOUNT_UNUSED_ACCESS")], "nextToken": "t"},
-    )
-    stub.add_response(
-        "list_analyzers", {"analyzers": [_analyzer("ORGANIZATION")]}, {"nextToken": "t"}
-    )
-    with stub:
-        inv = collect_only(target, "accessanalyzer.analyzers", "Analyzers")
-    stub.assert_no_pending_responses()
-    (fact,) = inv.resources
-    assert fact.account_fact and fact.id == f"{ACCOUNT}/{REGION}"
-    assert [a["type"] for a in fact.config["Analyzers"]] == [
-        "ACCOUNT_UNUSED_ACCESS",
-        "ORGANIZATION",
-    ]
-    control = "access-rights.accessanalyzer.external-access-analyzer-active"
-    assert _status(control, fact) == "pass"
-    unused_only = dataclasses.replace(fact, config={"Analyzers": fact.config["Analyzers"][:1]})
-    assert _status(control, unused_only) == "fail"
-
-
-def test_access_analyzer_denied_is_unknown_never_a_failure() -> None:
-    target = Target(boto3.Session(region_name=REGION))
-    _, stub = stubbed(target, "accessanalyzer")
-    stub.add_client_error("list_analyzers", "AccessDeniedException", http_status_code=403)
-    with stub:
-        inv = collect_only(target, "accessanalyzer.analyzers", "Analyzers")
-    (fact,) = inv.resources
-    assert fact.unreadable == frozenset({"Analyzers"})
-    assert _status("access-rights.accessanalyzer.external-access-analyzer-active", fact) == (
-        "unknown"
-    )
-    assert [(i.operation, i.iam_action, i.kind) for i in inv.issues] == [
-        ("ListAnalyzers", "access-analyzer:ListAnalyzers", IssueKind.ACCESS_DENIED)
-    ]

@@ -1,4 +1,4 @@
-"""EC2, VPC and ELBv2 collectors against moto: shapes, joins, and what is never read."""
+"""EC2 and VPC: instances, snapshots, joins from one listing per region, and what is never read."""
 
 from __future__ import annotations
 
@@ -7,23 +7,13 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from awsresp.collect.executor import Collector
 from awsresp.collect.session import Target
-from awsresp.collect.specs import load_specs
 
-from .stubs import MOTO_LACKS_EC2, collect_only, stubbed
-
-REGION = "us-east-1"
-
-
-def _collect(services: set[str], regions: tuple[str, ...] = (REGION,)) -> Any:
-    specs = [s for s in load_specs() if s.service in services]
-    target = Target(boto3.Session(region_name=regions[0]))
-    return Collector(target, specs, "123456789012", "aws", list(regions)).run(), target
-
-
-def _of(inv: Any, rtype: str) -> dict[str, Any]:
-    return {r.name: r for r in inv.resources if r.type == rtype}
+from ..stubs import MOTO_LACKS_EC2, REGION, collect_only, stubbed
+from .conftest import (
+    by_name,
+    collect,
+)
 
 
 def _tag(name: str, kind: str) -> list[dict[str, Any]]:
@@ -42,7 +32,7 @@ def test_instances_come_from_reservations_and_user_data_is_never_read() -> None:
         MetadataOptions={"HttpTokens": "required"},
         TagSpecifications=_tag("web", "instance"),
     )
-    inv, target = _collect({"ec2"})
+    inv, target = collect({"ec2"})
     instances = [r for r in inv.resources if r.type == "ec2.instance"]
     assert len(instances) == 2 and {r.name for r in instances} == {"web"}
     assert all(r.config["MetadataOptions"]["HttpTokens"] == "required" for r in instances)
@@ -66,8 +56,8 @@ def test_vpc_flow_logs_are_joined_from_one_read_per_region() -> None:
         LogGroupName="flow",
         DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/flow",
     )
-    inv, target = _collect({"ec2"})
-    vpcs = _of(inv, "ec2.vpc")
+    inv, target = collect({"ec2"})
+    vpcs = by_name(inv, "ec2.vpc")
     assert [f["TrafficType"] for f in vpcs["logged"].config["FlowLogs"]] == ["REJECT"]
     assert vpcs["quiet"].config["FlowLogs"] == []
     assert len([r for r in inv.resources if r.type == "ec2.flow-log"]) == 1
@@ -87,7 +77,7 @@ def test_own_snapshots_with_public_permission_and_default_encryption_per_region(
         GroupNames=["all"],
     )
     boto3.client("ec2", region_name="eu-west-1").enable_ebs_encryption_by_default()
-    inv, _ = _collect({"ec2"}, (REGION, "eu-west-1"))
+    inv, _ = collect({"ec2"}, (REGION, "eu-west-1"))
     snapshot = next(r for r in inv.resources if r.type == "ec2.snapshot")
     assert snapshot.id == snap
     assert snapshot.config["CreateVolumePermissions"] == [{"Group": "all"}]
@@ -99,102 +89,6 @@ def test_own_snapshots_with_public_permission_and_default_encryption_per_region(
     assert all(r.account_fact for r in defaults.values())
     volumes = [r for r in inv.resources if r.type == "ec2.volume"]
     assert [v.config["Encrypted"] for v in volumes] == [False]
-
-
-@mock_aws
-def test_load_balancer_listeners_and_waf_association() -> None:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.3.{i}.0/24", AvailabilityZone=zone)["Subnet"][
-            "SubnetId"
-        ]
-        for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
-    ]
-    elb = boto3.client("elbv2", region_name=REGION)
-    arns = {
-        name: elb.create_load_balancer(Name=name, Subnets=subnets, Type=kind)["LoadBalancers"][0][
-            "LoadBalancerArn"
-        ]
-        for name, kind in (("guarded", "application"), ("bare", "application"), ("nlb", "network"))
-    }
-    elb.create_listener(
-        LoadBalancerArn=arns["bare"],
-        Protocol="HTTP",
-        Port=80,
-        DefaultActions=[
-            {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
-        ],
-    )
-    waf = boto3.client("wafv2", region_name=REGION)
-    acl = waf.create_web_acl(
-        Name="core",
-        Scope="REGIONAL",
-        DefaultAction={"Allow": {}},
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": "core",
-        },
-        Rules=[],
-    )["Summary"]
-    waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=arns["guarded"])
-    inv, target = _collect({"elbv2"})
-    lbs = _of(inv, "elbv2.load-balancer")
-    assert lbs["guarded"].config["WebAcl"] == {"Name": "core", "Id": acl["Id"], "ARN": acl["ARN"]}
-    assert lbs["bare"].config["WebAcl"] is None
-    assert lbs["nlb"].config["WebAcl"] is None
-    # Only the two ALBs are asked about WAF.
-    assert target.stats.calls[("wafv2", "GetWebACLForResource")] == 2
-    listeners = lbs["bare"].config["Listeners"]
-    assert [(x["Protocol"], x["Port"]) for x in listeners] == [("HTTP", 80)]
-    assert listeners[0]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
-    assert lbs["guarded"].config["Listeners"] == []
-    assert inv.complete
-
-
-@mock_aws
-def test_a_region_without_load_balancers_is_empty_not_an_error() -> None:
-    inv, _ = _collect({"elbv2"}, ("eu-west-1",))
-    assert [r for r in inv.resources if r.type == "elbv2.load-balancer"] == []
-    assert inv.complete
-
-
-def test_denied_waf_read_names_the_wafv2_action(monkeypatch: Any) -> None:
-    from botocore.exceptions import ClientError
-
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.4.{i}.0/24", AvailabilityZone=zone)[
-                "Subnet"
-            ]["SubnetId"]
-            for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
-        ]
-        boto3.client("elbv2", region_name=REGION).create_load_balancer(Name="alb", Subnets=subnets)
-        real = boto3.Session.client
-
-        def client(self: Any, service: str, *a: Any, **kw: Any) -> Any:
-            c = real(self, service, *a, **kw)
-            if service == "wafv2":
-
-                def deny(**_: Any) -> Any:
-                    raise ClientError(
-                        {"Error": {"Code": "AccessDeniedException", "Message": "no"}},
-                        "GetWebACLForResource",
-                    )
-
-                c.get_web_acl_for_resource = deny
-            return c
-
-        monkeypatch.setattr(boto3.Session, "client", client)
-        inv, _ = _collect({"elbv2"})
-    lb = next(r for r in inv.resources if r.type == "elbv2.load-balancer")
-    assert "WebAcl" in lb.unreadable and lb.config["Listeners"] == []
-    assert [(i.iam_action, i.kind.value) for i in inv.issues] == [
-        ("wafv2:GetWebACLForResource", "access-denied")
-    ]
 
 
 @mock_aws
@@ -216,8 +110,8 @@ def test_launch_templates_are_read_at_their_default_version_without_user_data() 
         LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required"}},
     )
     ec2.create_launch_template(LaunchTemplateName="app", LaunchTemplateData={})
-    inv, target = _collect({"ec2"})
-    templates = _of(inv, "ec2.launch-template")
+    inv, target = collect({"ec2"})
+    templates = by_name(inv, "ec2.launch-template")
     assert set(templates) == {"web", "app"}
     web = templates["web"]
     assert web.config["VersionNumber"] == 1
@@ -244,8 +138,8 @@ def test_vpc_endpoints_are_joined_from_the_one_listing_read() -> None:
             SubnetIds=[subnet],
         )
     ec2.create_vpc(CidrBlock="10.6.0.0/16", TagSpecifications=_tag("bare", "vpc"))
-    inv, target = _collect({"ec2"})
-    vpcs = _of(inv, "ec2.vpc")
+    inv, target = collect({"ec2"})
+    vpcs = by_name(inv, "ec2.vpc")
     names = sorted(e["ServiceName"] for e in vpcs["svc"].config["VpcEndpoints"])
     assert names == [f"com.amazonaws.{REGION}.ec2", f"com.amazonaws.{REGION}.ssm"]
     assert vpcs["bare"].config["VpcEndpoints"] == []
@@ -273,13 +167,13 @@ def test_interfaces_transit_gateways_and_vpn_connections_without_their_keys() ->
         VpnGatewayId=vgw,
         TagSpecifications=_tag("office", "vpn-connection"),
     )
-    inv, _ = _collect({"ec2"})
-    router = _of(inv, "ec2.network-interface")["router"]
+    inv, _ = collect({"ec2"})
+    router = by_name(inv, "ec2.network-interface")["router"]
     assert (router.config["SourceDestCheck"], router.tags) == (False, {"Name": "router"})
-    hub = _of(inv, "ec2.transit-gateway")["hub"]
+    hub = by_name(inv, "ec2.transit-gateway")["hub"]
     assert hub.config["Options"]["AutoAcceptSharedAttachments"] == "enable"
     assert hub.arn == hub.config["TransitGatewayArn"]
-    office = _of(inv, "ec2.vpn-connection")["office"]
+    office = by_name(inv, "ec2.vpn-connection")["office"]
     # The customer gateway configuration document carries the tunnels' pre-shared keys.
     assert office.config["CustomerGatewayConfiguration"] == "<redacted>"
     assert "pre_shared_key" not in repr(office.config)
@@ -343,55 +237,3 @@ def test_block_public_access_settings_are_account_facts_per_region() -> None:
     assert snapshot_bpa.account_fact and snapshot_bpa.id == f"123456789012/{REGION}"
     assert snapshot_bpa.config["State"] == "block-new-sharing"
     assert vpc_bpa.config["Options"]["InternetGatewayBlockMode"] == "block-ingress"
-
-
-@mock_aws
-def test_target_groups_carry_their_protocols() -> None:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    elb = boto3.client("elbv2", region_name=REGION)
-    elb.create_target_group(
-        Name="tls-backends", Protocol="HTTPS", Port=443, VpcId=vpc, HealthCheckProtocol="HTTPS"
-    )
-    elb.create_target_group(Name="plain", Protocol="HTTP", Port=80, VpcId=vpc)
-    inv, _ = _collect({"elbv2"})
-    groups = _of(inv, "elbv2.target-group")
-    assert (groups["tls-backends"].config["Protocol"], groups["plain"].config["Protocol"]) == (
-        "HTTPS",
-        "HTTP",
-    )
-    assert groups["plain"].arn.startswith("arn:aws:elasticloadbalancing:")
-    assert inv.complete
-
-
-@mock_aws
-def test_classic_load_balancers_carry_listeners_and_attributes() -> None:
-    elb = boto3.client("elb", region_name=REGION)
-    for name in ("legacy", "partner"):
-        elb.create_load_balancer(
-            LoadBalancerName=name,
-            AvailabilityZones=["us-east-1a"],
-            Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
-        )
-    elb.modify_load_balancer_attributes(
-        LoadBalancerName="partner",
-        LoadBalancerAttributes={
-            "AccessLog": {"Enabled": True, "S3BucketName": "logs"},
-            "AdditionalAttributes": [
-                {"Key": "elb.http.desyncmitigationmode", "Value": "strictest"}
-            ],
-        },
-    )
-    inv, target = _collect({"elb"})
-    lbs = _of(inv, "elb.load-balancer")
-    assert lbs["legacy"].config["ListenerDescriptions"][0]["Listener"]["Protocol"] == "HTTP"
-    assert lbs["legacy"].config["Attributes"]["AccessLog"]["Enabled"] is False
-    partner = lbs["partner"].config["Attributes"]
-    assert partner["AccessLog"]["Enabled"] is True
-    assert partner["AdditionalAttributes"] == [
-        {"Key": "elb.http.desyncmitigationmode", "Value": "strictest"}
-    ]
-    assert lbs["partner"].arn.endswith(":loadbalancer/partner")
-    # One attribute read per load balancer, nothing else.
-    assert target.stats.calls[("elb", "DescribeLoadBalancerAttributes")] == 2
-    assert inv.complete

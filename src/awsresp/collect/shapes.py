@@ -1,0 +1,92 @@
+"""The regular shapes of the spec language, executed: joins against a listing, details read
+only `when` a path holds, and the order details are read in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import jmespath
+
+if TYPE_CHECKING:
+    from awsresp.collect.specs import DetailSpec, JoinSpec
+
+
+def ast_roots(node: Mapping[str, Any]) -> set[str]:
+    """The top-level fields a JMESPath AST reads from the document it is applied to."""
+    kind = node.get("type")
+    children = node.get("children", [])
+    if kind == "field":
+        return {str(node["value"])}
+    if kind in ("literal", "current", "identity"):
+        return set()
+    if kind in (
+        "subexpression",
+        "index_expression",
+        "projection",
+        "value_projection",
+        "filter_projection",
+        "flatten",
+        "pipe",
+    ):
+        # The left side reads the document; the right side reads what the left produced.
+        return ast_roots(children[0]) if children else set()
+    # Multi-selects, functions, comparisons, and/or/not read every child from the document.
+    out: set[str] = set()
+    for child in children:
+        if isinstance(child, dict):
+            out |= ast_roots(child)
+    return out
+
+
+def roots(expr: str) -> set[str]:
+    return ast_roots(jmespath.compile(expr).parsed)
+
+
+def stages(details: Sequence[DetailSpec]) -> list[list[DetailSpec]]:
+    """The details in the order they can be read: each stage only after the ones it needs
+    (specs.py has refused cycles); within a stage, concurrently."""
+    from awsresp.collect.specs import depends_on
+
+    keys = {d.key for d in details}
+    done: set[str] = set()
+    out: list[list[DetailSpec]] = []
+    pending = list(details)
+    while pending:
+        ready = [d for d in pending if depends_on(d, keys) <= done] or pending
+        out.append(ready)
+        done |= {d.key for d in ready}
+        pending = [d for d in pending if d.key not in done]
+    return out
+
+
+def applies(detail: DetailSpec, config: Mapping[str, Any]) -> bool:
+    """Whether the detail is read for this item (its `when` holds)."""
+    return not detail.when or bool(jmespath.search(detail.when, config))
+
+
+def join_keys(join: JoinSpec, config: Mapping[str, Any]) -> list[str]:
+    found = jmespath.search(join.item_key, config)
+    values = found if isinstance(found, list) else [] if found is None else [found]
+    return [str(v) for v in values if v is not None]
+
+
+def join_values(
+    join: JoinSpec,
+    answer: Any,
+    configs: Sequence[Mapping[str, Any]],
+    finish: Callable[[Any], Any],
+) -> list[Any]:
+    """Each item's entries of the listing (by the keys it names, in their order), passed
+    through `finish` (the detail's result path and transform)."""
+    # `items` reads a list of pages; an operation botocore cannot paginate answers one.
+    pages = answer if isinstance(answer, list) else [answer]
+    index: dict[str, list[Any]] = {}
+    for entry in jmespath.search(join.items, pages) or []:
+        if isinstance(entry, dict):
+            key = jmespath.search(join.key, entry)
+            if key is not None:
+                index.setdefault(str(key), []).append(entry)
+    return [
+        finish([e for k in join_keys(join, config) for e in index.get(k, [])]) for config in configs
+    ]

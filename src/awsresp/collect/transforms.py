@@ -1,0 +1,40 @@
+"""Pure functions a spec names to apply to a detail call's result (`transform: parse_json`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+
+def s3_location_region(value: Any) -> Any:
+    # GetBucketLocation answers null for us-east-1 and the legacy "EU" for eu-west-1.
+    if value in (None, ""):
+        return "us-east-1"
+    if value == "EU":
+        return "eu-west-1"
+    return value
+
+
+def parse_json(value: Any) -> Any:
+    # Some answers carry a JSON document as text (S3 bucket policies, KMS key policies).
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def sorted_set(value: Any) -> Any:
+    # Values joined from several entries (the zones of a function's subnets), once each.
+    if isinstance(value, list):
+        return sorted({str(v) for v in value if v is not None})
+    return value
+
+
+TRANSFORMS: dict[str, Callable[[Any], Any]] = {
+    "s3_location_region": s3_location_region,
+    "parse_json": parse_json,
+    "sorted_set": sorted_set,
+}

@@ -1,0 +1,167 @@
+"""CloudTrail: every trail read in its home region, data events, and the trail buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from awsresp.collect.session import Target
+
+from ..stubs import ACCOUNT, REGION, collect_only
+from .conftest import (
+    EU,
+    collect_inventory,
+    judge,
+    make_trail,
+    one_fact,
+)
+
+
+def _stub_in(target: Target, service: str, region: str) -> Stubber:
+    """A stubbed client where the collector looks for (service, region)."""
+    client = boto3.Session(region_name=region).client(service, region_name=region)
+    target._clients[(service, region)] = client
+    return Stubber(client)
+
+
+def _trail_answer(name: str, region: str, multi: bool, bucket: str = "logs") -> dict[str, Any]:
+    return {
+        "Name": name,
+        "TrailARN": f"arn:aws:cloudtrail:{region}:{ACCOUNT}:trail/{name}",
+        "HomeRegion": region,
+        "IsMultiRegionTrail": multi,
+        "S3BucketName": bucket,
+        "LogFileValidationEnabled": False,
+    }
+
+
+def test_single_region_trails_of_other_regions_are_read_in_their_region() -> None:
+    # DescribeTrails in the home region answers its own and multi-region trails only;
+    # ListTrails names the eu-west-1 trail, which is described (and read) in eu-west-1.
+    target = Target(boto3.Session(region_name=REGION))
+    main = _trail_answer("main", REGION, True)
+    local = _trail_answer("eu-local", EU, False)
+    us, eu = _stub_in(target, "cloudtrail", REGION), _stub_in(target, "cloudtrail", EU)
+    us.add_response("describe_trails", {"trailList": [main]}, {"includeShadowTrails": True})
+    us.add_response(
+        "list_trails",
+        {
+            "Trails": [
+                {"TrailARN": t["TrailARN"], "Name": t["Name"], "HomeRegion": t["HomeRegion"]}
+                for t in (main, local)
+            ]
+        },
+    )
+    us.add_response("get_trail_status", {"IsLogging": True}, {"Name": main["TrailARN"]})
+    us.add_response("get_event_selectors", {"EventSelectors": []}, {"TrailName": main["TrailARN"]})
+    eu.add_response("describe_trails", {"trailList": [local]}, {"includeShadowTrails": False})
+    eu.add_response("get_trail_status", {"IsLogging": True}, {"Name": local["TrailARN"]})
+    eu.add_response(
+        "get_event_selectors",
+        {
+            "AdvancedEventSelectors": [
+                {
+                    "Name": "s3",
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    ],
+                }
+            ]
+        },
+        {"TrailName": local["TrailARN"]},
+    )
+    with us, eu:
+        inv = collect_only(target, "cloudtrail.account", "Trails")
+    us.assert_no_pending_responses()
+    eu.assert_no_pending_responses()
+    fact = one_fact(inv, "cloudtrail.account")
+    trails = {t["Name"]: t for t in fact.config["Trails"]}
+    assert set(trails) == {"main", "eu-local"} and trails["eu-local"]["HomeRegion"] == EU
+    assert trails["eu-local"]["AdvancedEventSelectors"][0]["Name"] == "s3"
+    assert judge("logging-detection.cloudtrail.trail-logging", fact) == "pass"
+    # S3 data events on a single-region trail do not meet CIS 3.8.
+    assert judge("logging-detection.cloudtrail.s3-object-write-events", fact) == "fail"
+
+
+@mock_aws
+def test_s3_data_events_and_cloudwatch_delivery_from_moto() -> None:
+    boto3.client("logs", region_name=REGION).create_log_group(logGroupName="g")
+    make_trail(REGION, "main", "g", IsMultiRegionTrail=True)
+    boto3.client("cloudtrail", region_name=REGION).put_event_selectors(
+        TrailName="main",
+        AdvancedEventSelectors=[
+            {
+                "Name": "mgmt",
+                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+            },
+            {
+                "Name": "s3-writes",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    {"Field": "readOnly", "Equals": ["false"]},
+                ],
+            },
+        ],
+    )
+    inv = collect_inventory({"cloudtrail"})
+    fact = one_fact(inv, "cloudtrail.account")
+    assert judge("logging-detection.cloudtrail.s3-object-write-events", fact) == "pass"
+    assert judge("logging-detection.cloudtrail.s3-object-read-events", fact) == "fail"
+    (trail,) = fact.config["Trails"]
+    assert trail["RecordsAllManagementEvents"] is True
+    # moto reports no CloudWatch Logs delivery time: judged on the log group alone.
+    assert trail["LatestCloudWatchLogsDeliveryTime"] is None
+    assert judge("logging-detection.cloudtrail.cloudwatch-logs-delivery", fact) == "pass"
+
+
+@mock_aws
+def test_trail_buckets_reuse_the_s3_collectors_reads() -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    make_trail(REGION, "main", None, IsMultiRegionTrail=True)  # delivers to main-bucket
+    s3.create_bucket(Bucket="access-logs", ACL="log-delivery-write")
+    s3.put_bucket_logging(
+        Bucket="main-bucket",
+        BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": "access-logs", "TargetPrefix": "t/"}
+        },
+    )
+    s3.put_bucket_acl(Bucket="main-bucket", ACL="authenticated-read")
+    target = Target(boto3.Session(region_name=REGION))
+    inv = collect_inventory({"cloudtrail", "s3"}, target=target)
+    assert inv.complete, inv.issues
+    fact = one_fact(inv, "cloudtrail.account")
+    (bucket,) = fact.config["TrailBuckets"]
+    assert (bucket["Bucket"], bucket["InAccount"], bucket["Region"]) == (
+        "main-bucket",
+        True,
+        REGION,
+    )
+    assert bucket["Logging"]["TargetBucket"] == "access-logs"
+    assert bucket["PublicGrants"] == ["http://acs.amazonaws.com/groups/global/AuthenticatedUsers"]
+    assert judge("logging-detection.cloudtrail.trail-bucket-access-logging", fact) == "pass"
+    assert judge("logging-detection.cloudtrail.trail-bucket-not-public", fact) == "fail"
+    # The trail bucket's reads are the S3 collector's: one call per bucket, not two.
+    buckets = len([r for r in inv.resources if r.type == "s3.bucket"])
+    for op in ("GetBucketLogging", "GetBucketAcl", "GetBucketPolicyStatus", "GetPublicAccessBlock"):
+        assert target.stats.calls[("s3", op)] == buckets, op
+    assert target.stats.calls[("s3", "ListBuckets")] == 1
+
+
+@mock_aws
+def test_a_trail_bucket_of_another_account_is_named_not_read() -> None:
+    make_trail(REGION, "org", None, IsMultiRegionTrail=True)
+    # The bucket is gone from this account's listing (as another account's would be).
+    boto3.client("s3", region_name=REGION).delete_bucket(Bucket="org-bucket")
+    target = Target(boto3.Session(region_name=REGION))
+    inv = collect_inventory({"cloudtrail"}, target=target)
+    fact = one_fact(inv, "cloudtrail.account")
+    assert fact.config["TrailBuckets"] == [{"Bucket": "org-bucket", "InAccount": False}]
+    assert judge("logging-detection.cloudtrail.trail-bucket-access-logging", fact) == (
+        "not-applicable"
+    )
+    assert not any(op.startswith("GetBucket") for _svc, op in target.stats.calls)

@@ -1,0 +1,43 @@
+"""The hook registry: @hook declares a hook's operations once, and its IAM actions follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from awsresp.collect import hooks
+from awsresp.collect.hooks import registry
+from awsresp.collect.iam_actions import action_for
+
+
+def test_a_hooks_actions_are_derived_from_its_operations() -> None:
+    trail_buckets = hooks.HOOKS["cloudtrail_trail_buckets"]
+    assert trail_buckets.iam_actions == tuple(
+        dict.fromkeys(action_for(c, op) for c, op in trail_buckets.operations)
+    )
+    # Actions named otherwise than their operation, and clients signing as another prefix.
+    assert "s3:ListAllMyBuckets" in trail_buckets.iam_actions
+    assert "s3:GetAccountPublicAccessBlock" in trail_buckets.iam_actions
+    assert action_for("elbv2", "DescribeLoadBalancers") == (
+        "elasticloadbalancing:DescribeLoadBalancers"
+    )
+
+
+def test_registering_declares_the_operations_once_and_refuses_a_second_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "HOOKS", {})
+
+    @registry.hook("kms", [("kms", "ListKeys"), ("kms", "DescribeKey")], [("kms", "DescribeKey")])
+    def kms_example(ctx: Any, items: Any) -> list[Any]:
+        return [None for _ in items]
+
+    found = registry.HOOKS["kms_example"]
+    assert (found.service, found.fn) == ("kms", kms_example)
+    assert found.iam_actions == ("kms:ListKeys", "kms:DescribeKey")
+    assert found.conditional == (("kms", "DescribeKey"),)
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.hook("kms", [("kms", "ListKeys")])(kms_example)
+    with pytest.raises(ValueError, match="not declared"):
+        registry.hook("kms", [("kms", "ListKeys")], [("kms", "GetKeyPolicy")])

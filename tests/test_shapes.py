@@ -1,0 +1,152 @@
+"""The spec language's regular shapes: `join`, a detail's own `client` and `when` (which
+orders details), as the spec loader checks them and as the engine orders and joins them."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from awsresp.collect import shapes
+from awsresp.collect.specs import JoinSpec, load_spec_file
+from awsresp.errors import SpecError
+
+HEAD = """\
+service: ec2
+scope: regional
+resources:
+  vpc:
+    list: {operation: DescribeVpcs, items: Vpcs}
+    id: VpcId
+    arn: "arn:{partition}:ec2:{region}:{account}:vpc/{VpcId}"
+    details:
+"""
+
+
+def _load(tmp_path: Path, details: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "ec2.yaml"
+    path.write_text(HEAD + textwrap.indent(textwrap.dedent(details), " " * 6))
+    return load_spec_file(path)
+
+
+def test_a_join_a_client_and_an_order_are_read(tmp_path: Path) -> None:
+    spec = _load(
+        tmp_path,
+        """
+        Logs:
+          operation: DescribeFlowLogs
+          join: {items: "[].FlowLogs[]", key: ResourceId, item_key: VpcId}
+        Acl:
+          client: wafv2
+          operation: GetWebACLForResource
+          params: {ResourceArn: VpcId}
+          when: Logs
+        Last:
+          operation: DescribeVpcAttribute
+          params: {VpcId: VpcId}
+          const_params: {Attribute: enableDnsSupport}
+          when: Acl || Logs
+        """,
+    )
+    (res,) = spec.resources
+    logs, acl, _last = res.details
+    assert logs.join == JoinSpec("[].FlowLogs[]", "ResourceId", "VpcId")
+    assert acl.call is not None and (acl.call.client, acl.call.iam_action) == (
+        "wafv2",
+        "wafv2:GetWebACLForResource",
+    )
+    assert ("wafv2", "GetWebACLForResource") in spec.operations()
+    assert "wafv2:GetWebACLForResource" in spec.iam_actions()
+    # `when: Logs` reads the Logs detail, so Acl waits for it; Last waits for both.
+    assert [[d.key for d in stage] for stage in shapes.stages(res.details)] == [
+        ["Logs"],
+        ["Acl"],
+        ["Last"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("details", "message"),
+    [
+        (
+            """
+            Logs:
+              operation: DescribeFlowLogs
+              params: {Filter: VpcId}
+              join: {items: "[].FlowLogs[]", key: ResourceId, item_key: VpcId}
+            """,
+            "no per-item params",
+        ),
+        (
+            """
+            Logs:
+              operation: DescribeFlowLogs
+              join: {items: "[].FlowLogs[]", key: ResourceId}
+            """,
+            "missing 'item_key'",
+        ),
+        (
+            """
+            Logs:
+              operation: DescribeFlowLogs
+              when: Logs
+            """,
+            "its 'when' reads itself",
+        ),
+        (
+            """
+            A:
+              operation: DescribeFlowLogs
+              when: B
+            B:
+              operation: DescribeVpcEndpoints
+              when: A
+            """,
+            "details wait for each other: A, B",
+        ),
+        (
+            """
+            A:
+              operation: DescribeFlowLogs
+              when: "B[?"
+            """,
+            "'when' is not a valid path",
+        ),
+    ],
+)
+def test_malformed_shapes_are_refused_with_the_detail_named(
+    tmp_path: Path, details: str, message: str
+) -> None:
+    with pytest.raises(SpecError, match=r"ec2\.yaml") as err:
+        _load(tmp_path, details)
+    assert message in str(err.value)
+
+
+def test_a_join_matches_each_key_in_order_and_drops_unknown_ones() -> None:
+    join = JoinSpec("[].Groups[]", "id", "ids")
+    pages = [
+        {"Groups": [{"id": "g1", "n": 1}, {"id": "g2", "n": 2}, "not an entry"]},
+        {"Groups": [{"id": "g1", "n": 3}, {"n": 4}]},
+    ]
+    configs = [{"ids": ["g2", "g1", "gone"]}, {"ids": "g2"}, {"ids": []}, {}]
+    got = shapes.join_values(join, pages, configs, lambda v: v)
+    assert got == [
+        [{"id": "g2", "n": 2}, {"id": "g1", "n": 1}, {"id": "g1", "n": 3}],
+        [{"id": "g2", "n": 2}],
+        [],
+        [],
+    ]
+    # An operation botocore cannot paginate answers one page, not a list of them.
+    one = shapes.join_values(join, pages[0], [{"ids": "g1"}], len)
+    assert one == [1]
+
+
+def test_when_decides_per_item() -> None:
+    spec_when = shapes.applies
+    from awsresp.collect.specs import DetailSpec
+
+    detail = DetailSpec("Zones", None, None, False, when="VpcConfig.SubnetIds")
+    assert spec_when(detail, {"VpcConfig": {"SubnetIds": ["s-1"]}})
+    assert not spec_when(detail, {"VpcConfig": {"SubnetIds": []}})
+    assert not spec_when(detail, {})
