@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-import botocore.session
+import botocore.loaders
 
 # IAM actions whose name is not the name of the API operation they allow, with that operation
 # ("client:Operation"). Every other action is named after its operation.
@@ -30,11 +30,16 @@ def _prefix(client: str) -> str:
     model holds, not after the boto3 client's name; _PREFIXES lists where it does not."""
     if client in _PREFIXES:
         return _PREFIXES[client]
+    # botocore's loader, not a botocore session: a session reads the user's AWS config
+    # files, which the sandbox must never open (tests/test_sandbox.py).
     try:
-        model = botocore.session.get_session().get_service_model(client)
+        meta = _LOADER.load_service_model(client, "service-2").get("metadata", {})
     except Exception:  # an unknown client name: the name is the best guess there is
         return client
-    return str(model.signing_name or model.endpoint_prefix)
+    return str(meta.get("signingName") or meta.get("endpointPrefix") or client)
+
+
+_LOADER = botocore.loaders.create_loader()
 
 
 def action_for(client: str, operation: str) -> str:
