@@ -449,9 +449,10 @@ SEEDERS: dict[str, Callable[[Callable[[str], Any], int, random.Random, Any], int
     **SEEDERS_MORE,
 }
 # Services whose reads moto does not implement (Client VPN, Config rule compliance, Firewall
-# Manager, SSM inventory): moto answers HTTP 500 and botocore backs off and retries, which
-# would measure moto's gaps, not the scanner. The bench scans every other collector.
-MOTO_LACKS = frozenset({"clientvpn", "config", "fms", "ssm"})
+# Manager, SSM inventory, IAM Access Analyzer): moto answers HTTP 500 and botocore backs off
+# and retries (legacy retries: up to 15 s for one read), which would measure moto's gaps,
+# not the scanner. The bench scans every other collector.
+MOTO_LACKS = frozenset({"accessanalyzer", "clientvpn", "config", "fms", "ssm"})
 # Single reads moto lacks in services the bench does scan: the bench answers them with an
 # AWS error at once (no retries), so it measures the scanner, not moto's HTTP 500 back-off.
 MOTO_LACKS_OPERATIONS = frozenset(
