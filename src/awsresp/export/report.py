@@ -56,8 +56,8 @@ TEXT_FORMATS = frozenset({ReportFormat.HTML, ReportFormat.OCSF})
 
 def scan_file(result: ScanResult) -> ScanFile:
     """A scan just made, as its scan.json: the reports of a fresh scan and of a saved one come
-    from the same typed document."""
-    return scan_model(result)
+    from the same typed document (its findings built as the renderers read them)."""
+    return scan_model(result, lazy=True)
 
 
 def render_report(scan: ScanFile, fmt: ReportFormat) -> bytes:

@@ -4,8 +4,8 @@ time."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -52,8 +52,56 @@ def resource_row(r: Resource, service_class: str) -> ResourceRow:
     )
 
 
-def scan_model(result: ScanResult) -> ScanFile:
-    """A scan as the typed scan.json: what the file holds and what readers read back."""
+_T = TypeVar("_T")
+_S = TypeVar("_S")
+
+
+class _Rows(Sequence[_T], Generic[_S, _T]):
+    """Rows built when read and not kept. A fresh scan's findings and resources as typed
+    rows would hold every finding a second time while the reports and scan.json are
+    written (about 100 MB at `make bench SCALE=100`); the writers read each row once or a
+    few times (the report's drill-down), so they are built on demand instead."""
+
+    def __init__(self, items: Sequence[_S], build: Callable[[_S], _T]) -> None:
+        self._items, self._build = items, build
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, i: int) -> _T: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[_T]: ...
+    def __getitem__(self, i: int | slice) -> _T | list[_T]:
+        if isinstance(i, slice):
+            return [self._build(x) for x in self._items[i]]
+        return self._build(self._items[i])
+
+    def __iter__(self) -> Iterator[_T]:
+        return (self._build(x) for x in self._items)
+
+
+def scan_model(result: ScanResult, lazy: bool = False) -> ScanFile:
+    """A scan as the typed scan.json: what the file holds and what readers read back.
+    `lazy`: findings and resources are built as they are read (_Rows), for the writers
+    that stream; the default holds them as lists, as a ScanFile read from a file does."""
+    scan = _scan_model(result, lazy)
+    if not lazy:
+        return scan
+    inv, info, at = result.inventory, result.account_info, result.scanned_at
+    findings = _Rows(result.findings, lambda f: _finding(f, at, info))
+    resources = _Rows(
+        list(zip(inv.resources, result.classes, strict=True)), lambda rc: resource_row(*rc)
+    )
+    # model_copy does not validate: the rows stay lazy sequences behind the typed fields.
+    return scan.model_copy(update={"findings": findings, "resources": resources})
+
+
+def _finding(f: Any, scanned_at: str, info: Any) -> FindingRow:
+    return FindingRow.model_validate(finding_row(f, scanned_at, info))
+
+
+def _scan_model(result: ScanResult, lazy: bool) -> ScanFile:
     inv = result.inventory
     info = result.account_info
     return ScanFile(
@@ -71,19 +119,16 @@ def scan_model(result: ScanResult) -> ScanFile:
         finished_at=inv.finished_at,
         summary=summary_counts(result),
         issues=[IssueRow.model_validate(issue_row(i, info)) for i in inv.issues],
-        findings=[
-            FindingRow.model_validate(finding_row(f, result.scanned_at, info))
-            for f in result.findings
-        ],
+        findings=[] if lazy else [_finding(f, result.scanned_at, info) for f in result.findings],
         matrix=[CellRow.model_validate(cell_row(c, info)) for c in result.cells],
         gaps=[GapRow.model_validate(g) for g in gap_rows(result.ranked, info)],
         owners=[OwnerRow.model_validate(o) for o in owner_rows(result)],
         frameworks=[FrameworkRow.model_validate(r) for r in framework_rows(result.requirements)],
         warnings=list(result.warnings),
         undetermined=[Undetermined(account_id=a, service=s) for a, s in result.undetermined],
-        resources=[
-            resource_row(r, cls) for r, cls in zip(inv.resources, result.classes, strict=True)
-        ],
+        resources=[]
+        if lazy
+        else [resource_row(r, cls) for r, cls in zip(inv.resources, result.classes, strict=True)],
         stats=Stats(api_calls=dict(result.stats)),
     )
 
@@ -92,8 +137,8 @@ def scan_model(result: ScanResult) -> ScanFile:
 _OPTIONAL = ("organization", "files")
 
 
-def _model(scan: ScanResult | ScanFile) -> ScanFile:
-    return scan if isinstance(scan, ScanFile) else scan_model(scan)
+def _model(scan: ScanResult | ScanFile, lazy: bool = False) -> ScanFile:
+    return scan if isinstance(scan, ScanFile) else scan_model(scan, lazy)
 
 
 def scan_document(scan: ScanResult | ScanFile) -> dict[str, Any]:
@@ -113,7 +158,7 @@ def iter_scan_json(
     """scan.json as text chunks, one row at a time (the same JSON value as `scan_document`).
     `files`: the SHA-256 of each other file of the output set, recorded last
     (files.write_files)."""
-    scan = _model(scan)
+    scan = _model(scan, lazy=True)
     if files is not None:
         scan = scan.model_copy(update={"files": dict(files)})
     yield "{"
@@ -124,7 +169,8 @@ def iter_scan_json(
             continue
         yield ("\n" if first else ",\n") + f" {_json_item(key)}: "
         first = False
-        if not isinstance(value, list) or not value or not isinstance(value[0], BaseModel):
+        rows = isinstance(value, list | _Rows) and len(value) > 0
+        if not rows or not isinstance(value[0], BaseModel):
             yield _json_item(scan.model_dump(mode="json", include={key})[key])
             continue
         for n, item in enumerate(value):
