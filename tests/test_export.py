@@ -326,3 +326,22 @@ def test_a_format_that_does_not_apply_is_one_line(args: list[str], document: str
     assert result.stderr == (
         f"awsresp: error: --format ocsf does not apply to {document}; use one of table, csv, json\n"
     )
+
+
+def test_a_fresh_scan_streams_its_rows_and_an_empty_scan_still_writes_valid_json(
+    tmp_path: Path,
+) -> None:
+    """The report and scan.json of a fresh scan build finding and resource rows as they read
+    them; the JSON is the same value as the whole document, with or without findings."""
+    import dataclasses
+    import json as _json
+
+    from awsresp.export.scanjson import iter_scan_json, scan_document, scan_model
+
+    result = _result(Definitions.load(), "bucket-a")
+    lazy = scan_model(result, lazy=True)
+    assert type(lazy.findings).__name__ == "_Rows"
+    assert scan_document(lazy) == scan_document(result)
+    assert _json.loads("".join(iter_scan_json(result))) == scan_document(result)
+    empty = dataclasses.replace(result, findings=())
+    assert _json.loads("".join(iter_scan_json(empty)))["findings"] == []

@@ -144,6 +144,11 @@ def _model(scan: ScanResult | ScanFile, lazy: bool = False) -> ScanFile:
 def scan_document(scan: ScanResult | ScanFile) -> dict[str, Any]:
     """The whole of scan.json as one JSON value (stdout, tests)."""
     scan = _model(scan)
+    lazy = {
+        k: list(v) for k in ("findings", "resources") if isinstance(v := getattr(scan, k), _Rows)
+    }
+    if lazy:  # pydantic serializes lists, not _Rows: the whole value is asked for anyway
+        scan = scan.model_copy(update=lazy)
     drop = {k for k in _OPTIONAL if getattr(scan, k) is None}
     return scan.model_dump(mode="json", exclude=drop)
 
@@ -169,6 +174,9 @@ def iter_scan_json(
             continue
         yield ("\n" if first else ",\n") + f" {_json_item(key)}: "
         first = False
+        if isinstance(value, _Rows) and not value:
+            yield "[]"
+            continue
         rows = isinstance(value, list | _Rows) and len(value) > 0
         if not rows or not isinstance(value[0], BaseModel):
             yield _json_item(scan.model_dump(mode="json", include={key})[key])
