@@ -49,22 +49,17 @@ def test_hook_that_cannot_reach_aws_becomes_an_issue(monkeypatch: pytest.MonkeyP
 
 
 def test_hook_issues_name_the_iam_action_of_the_called_service() -> None:
-    from awsresp.collect.executor import _hook_action
-    from awsresp.collect.session import iam_action
+    from awsresp.collect.iam_actions import action_for
 
     # IAM names actions after the signing name, not the client's name.
-    assert iam_action("elbv2", "DescribeLoadBalancers") == (
+    assert action_for("elbv2", "DescribeLoadBalancers") == (
         "elasticloadbalancing:DescribeLoadBalancers"
     )
-    assert iam_action("accessanalyzer", "ListAnalyzers") == "access-analyzer:ListAnalyzers"
+    assert action_for("accessanalyzer", "ListAnalyzers") == "access-analyzer:ListAnalyzers"
     # A hook of CloudTrail's resource reading S3: the S3 action, never "cloudtrail:...".
-    assert _hook_action("cloudtrail_trail_buckets", "s3", "ListBuckets") == "s3:ListAllMyBuckets"
-    assert _hook_action("cloudtrail_trail_buckets", "s3control", "GetPublicAccessBlock") == (
-        "s3:GetAccountPublicAccessBlock"
-    )
-    assert _hook_action("cloudtrail_trail_buckets", "s3", "GetPublicAccessBlock") == (
-        "s3:GetBucketPublicAccessBlock"
-    )
+    assert action_for("s3", "ListBuckets") == "s3:ListAllMyBuckets"
+    assert action_for("s3control", "GetPublicAccessBlock") == ("s3:GetAccountPublicAccessBlock")
+    assert action_for("s3", "GetPublicAccessBlock") == ("s3:GetBucketPublicAccessBlock")
 
 
 def test_budget_and_deadline_are_typed_outcomes_not_client_errors() -> None:

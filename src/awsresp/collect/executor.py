@@ -28,7 +28,8 @@ from awsresp.collect.calls import (
     one_line,
     to_json_safe,
 )
-from awsresp.collect.session import Target, iam_action
+from awsresp.collect.iam_actions import action_for
+from awsresp.collect.session import Target
 from awsresp.collect.specs import CallSpec, DetailSpec, ResourceSpec, ServiceSpec, is_template
 from awsresp.collect.throttle import FairPool
 from awsresp.model import CollectionIssue, Finding, Inventory, IssueKind, Resource
@@ -81,18 +82,6 @@ class _ScanContext:
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
         return self.calls.once(key, compute)
-
-
-def _hook_action(hook: str, service: str, operation: str) -> str:
-    """The IAM action behind a hook's call: the one the hook declared for that service's
-    operation, else the one botocore's model gives (the signing name, as in
-    `elasticloadbalancing:` or `access-analyzer:`, not the client's name)."""
-    derived = iam_action(service, operation)
-    prefix = derived.split(":", 1)[0]
-    for action in hooks.HOOKS[hook].iam_actions:
-        if action.startswith(f"{prefix}:") and action.endswith(f":{operation}"):
-            return action
-    return derived
 
 
 def _client_of(hook: str, operation: str) -> str:
@@ -328,7 +317,7 @@ class Collector:
                 called,
                 service=spec.service,
                 resource_type=res.type,
-                iam_action=_hook_action(hook, called.service, called.operation),
+                iam_action=action_for(called.service, called.operation),
             )
         if isinstance(exc, ClientError):
             code, operation = error_code(exc), exc.operation_name
@@ -342,7 +331,7 @@ class Collector:
             kind=classify(code),
             message=one_line(str(exc)),
             resource_type=res.type,
-            iam_action=_hook_action(hook, _client_of(hook, operation), operation),
+            iam_action=action_for(_client_of(hook, operation), operation),
         )
 
     def _record(self, issue: CollectionIssue) -> None:

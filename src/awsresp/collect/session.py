@@ -41,7 +41,6 @@ from botocore.parsers import ResponseParserError
 from botocore.utils import parse_timestamp
 
 from awsresp.collect.calls import install_answer_check
-from awsresp.collect.iam_actions import action_for
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
 
@@ -190,11 +189,6 @@ class Target:
 
 
 # Operations whose IAM action is not named after them.
-def iam_action(service: str, operation: str) -> str:
-    """The IAM action for a client's operation (collect/iam_actions.py)."""
-    return action_for(service, operation)
-
-
 def pin_endpoint_host(client: Any, endpoint_url: str) -> None:
     """Keeps every request of a client on a custom endpoint's host.
 
