@@ -185,13 +185,14 @@ def pci_block(frameworks_csv: str) -> str:
     )
     results = results_from_rows(csv.DictReader(io.StringIO(frameworks_csv)))
     lines = framework_view(pci, results).splitlines()
-    # Abridged for the README: the counts, the first judged rows, the inherited and unmet
-    # ones; the requirements without evidence by count (the terminal lists their ids).
+    # Abridged for the README: the counts, the first judged rows, one inherited and the
+    # unmet ones; the requirements without evidence by count (the terminal lists their ids).
     start = next(i for i, line in enumerate(lines) if line.startswith("-----")) + 1
     end = lines.index("", start)
     head, rows = lines[:start], lines[start:end]
-    partly = [r for r in rows if " partly " in r][:3]
-    others = [r for r in rows if " partly " not in r]
+    partly = [r for r in rows if " partly " in r][:2]
+    inherited = [r for r in rows if " inherited " in r][:1]
+    others = inherited + [r for r in rows if " partly " not in r and " inherited " not in r]
     missing = next(line for line in lines if line.startswith("No automated evidence"))
     kept = [*head, *partly, "  ...", *others, "", missing.split(":", 1)[0] + ": 1.1, 2.1, ..."]
     return "```\n" + "\n".join(kept) + "\n```"
