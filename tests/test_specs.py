@@ -10,7 +10,7 @@ import jmespath
 import pytest
 
 from awsresp.collect import hooks
-from awsresp.collect.specs import CallSpec, DetailSpec, ResourceSpec, ServiceSpec, load_specs
+from awsresp.collect.specs import CallSpec, JoinSpec, ResourceSpec, ServiceSpec, load_specs
 
 SPECS = load_specs()
 _BOTOCORE = botocore.session.get_session()
@@ -36,7 +36,7 @@ def _calls() -> list[tuple[ServiceSpec, ResourceSpec, CallSpec, bool]]:
         for res in spec.resources:
             if res.list:
                 out.append((spec, res, res.list, True))
-            out += [(spec, res, d.call, False) for d in res.details if d.call]
+            out += [(spec, res, c, False) for d in res.details for c in d.calls()]
     return out
 
 
@@ -50,8 +50,18 @@ def _first_fields(expr: str) -> set[str]:
     return _roots(jmespath.compile(expr).parsed)
 
 
-def _joins() -> list[tuple[ResourceSpec, DetailSpec]]:
-    return [(r, d) for s in SPECS for r in s.resources for d in r.details if d.join]
+def _joins() -> list[tuple[ResourceSpec, str, CallSpec, JoinSpec]]:
+    """Every join: a detail's, and an `each` read's."""
+    out = []
+    for s in SPECS:
+        for r in s.resources:
+            for d in r.details:
+                if d.join and d.call:
+                    out.append((r, d.key, d.call, d.join))
+                for read in d.each.reads if d.each else ():
+                    if read.join:
+                        out.append((r, f"{d.key}.each", read.call, read.join))
+    return out
 
 
 def _list_member(shape: Any, path: str) -> Any:
@@ -64,20 +74,19 @@ def _list_member(shape: Any, path: str) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("res", "detail"), _joins(), ids=[f"{r.type}:{d.key}" for r, d in _joins()]
+    ("res", "key", "call", "join"), _joins(), ids=[f"{r.type}:{k}" for r, k, _c, _j in _joins()]
 )
 def test_a_join_reads_entries_and_keys_the_listing_has(
-    res: ResourceSpec, detail: DetailSpec
+    res: ResourceSpec, key: str, call: CallSpec, join: JoinSpec
 ) -> None:
-    assert detail.call is not None and detail.join is not None
-    model = _model(detail.call.client or res.client)
-    op = model.operation_model(detail.call.operation)
-    assert detail.join.items.startswith("[]."), "a join's items are read over the pages"
-    entry = _list_member(op.output_shape, detail.join.items)
-    key = detail.join.key.split(".")[0]
-    assert key in entry.members, f"{detail.call.operation} entries have no {key}"
+    model = _model(call.client or res.client)
+    op = model.operation_model(call.operation)
+    assert join.items.startswith("[]."), "a join's items are read over the pages"
+    entry = _list_member(op.output_shape, join.items)
+    field = join.key.split(".")[0]
+    assert field in entry.members, f"{call.operation} entries have no {field}"
     if op.input_shape:
-        missing = set(op.input_shape.required_members) - set(detail.call.const_params)
+        missing = set(op.input_shape.required_members) - set(call.const_params)
         assert not missing, f"a join reads its listing without per-item parameters: {missing}"
 
 
@@ -88,7 +97,11 @@ def test_operation_exists_and_paths_fit_the_output_shape(spec, res, call, is_lis
     assert call.operation in model.operation_names, f"{client} has no {call.operation}"
     op = model.operation_model(call.operation)
     members = set(op.output_shape.members) if op.output_shape else set()
-    joined = any(d.call is call and d.join for d in res.details)
+    joined = any(d.call is call and d.join for d in res.details) or any(
+        read.call is call and read.join
+        for d in res.details
+        for read in (d.each.reads if d.each else ())
+    )
     # A join's result reads the list of entries it matched (test above), not the answer.
     path = res.list_items if is_list else None if joined else call.result
     if path:
@@ -147,6 +160,11 @@ def test_no_spec_or_hook_reads_secret_values() -> None:
     assert not ops & {"GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters"}
 
 
+# Measured when the ratchet last moved (issue 16 aims at 3 and 5).
+HOOKED_TYPES = 5
+HOOK_READING_CONTROLS = 35
+
+
 def test_hooks_stay_few() -> None:
     """A ratchet on Python hooks (issue 16 aims at 3 resource types and 5 controls): resource
     types that need one, and controls reading a field one makes, may only become fewer."""
@@ -174,6 +192,6 @@ def test_hooks_stay_few() -> None:
         for c in Definitions.load().catalog.controls.values()
         if (roots(c.condition) | roots(c.applies_when)) & hooked.get(c.resource_type, set())
     ]
-    assert len(hooked) <= 9, sorted(hooked)
-    assert len(reading) <= 50, sorted(reading)
+    assert len(hooked) <= HOOKED_TYPES, sorted(hooked)
+    assert len(reading) <= HOOK_READING_CONTROLS, sorted(reading)
     assert len(reading) >= 1  # the walk finds them (the IAM credential report, at least)

@@ -156,6 +156,9 @@ class CallEntry(_Strict):
     page_size: int | None = None
     iam_action: str | None = None
     transform: str | None = None
+    # A null result is a failed read; `failed` names the answer's refused entries.
+    required: bool = False
+    failed: str | None = None
 
 
 class ListCall(CallEntry):
@@ -174,6 +177,22 @@ class JoinEntry(_Strict):
     item_key: str
 
 
+class EachRead(CallEntry):
+    """A read made for every element of a detail's list (docs/development.md)."""
+
+    client: str | None = None
+    # A path in the element naming the region the call goes to.
+    region: str | None = None
+    # The field of the element the result goes into; without it a result object is merged.
+    into: str | None = None
+    join: JoinEntry | None = None
+
+
+class EachEntry(_Strict):
+    as_: str | None = Field(default=None, alias="as")
+    read: list[EachRead] = Field(min_length=1)
+
+
 class DetailCall(CallEntry):
     before_region: bool = False
     unless: str | None = None
@@ -182,6 +201,7 @@ class DetailCall(CallEntry):
     join: JoinEntry | None = None
     # Read only where this path holds on the item (null elsewhere); orders the details.
     when: str | None = None
+    each: EachEntry | None = None
 
 
 class DetailHook(HookCall):

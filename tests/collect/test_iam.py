@@ -7,6 +7,7 @@ import json
 import urllib.parse
 
 import boto3
+import jmespath
 from moto import mock_aws
 
 from ..stubs import ACCOUNT, REGION
@@ -113,38 +114,41 @@ def test_account_fact_keeps_no_mfa_seed_and_joins_managed_policies_without_calls
     # The seed and QR code moto (like CreateVirtualMFADevice) answers never reach the model.
     assert "Base32StringSeed" not in json.dumps(account.config)
     assert "QRCodePNG" not in json.dumps(account.config)
-    # moto loads no AWS-managed policy to attach, so the join is empty, and it made no call.
-    assert account.config["AwsManagedPolicyAttachments"] == []
+    # moto loads no AWS-managed policy to attach, so no role is listed, and no call of its own.
+    assert account.config["RoleAwsManagedPolicies"] == []
     assert target.stats.calls[("iam", "GetAccountAuthorizationDetails")] == 1
     assert judge("logging-detection.iam.support-role-exists", account) == "fail"
 
 
-def test_aws_managed_attachments_are_grouped_by_policy_with_their_principals() -> None:
-    from awsresp.collect.hooks.iam import iam_aws_managed_policy_attachments
+def test_roles_are_listed_with_their_aws_managed_policies_only() -> None:
+    """The spec's own expression over GetAccountAuthorizationDetails pages: roles with an
+    AWS-managed policy (any partition), customer policies and users left out."""
+    from awsresp.collect.specs import load_specs
 
+    (res,) = [r for s in load_specs() for r in s.resources if r.type == "iam.account"]
+    (detail,) = [d for d in res.details if d.key == "RoleAwsManagedPolicies"]
+    assert detail.call is not None and detail.call.result
     support = {
         "PolicyName": "AWSSupportAccess",
-        "PolicyArn": "arn:aws:iam::aws:policy/AWSSupportAccess",
+        "PolicyArn": "arn:aws-us-gov:iam::aws:policy/AWSSupportAccess",
     }
     own = {"PolicyName": "Mine", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/Mine"}
     pages = [
         {
             "UserDetailList": [{"UserName": "u", "AttachedManagedPolicies": [support, own]}],
             "GroupDetailList": [],
-            "RoleDetailList": [{"RoleName": "help", "AttachedManagedPolicies": [support]}],
+            "RoleDetailList": [
+                {"RoleName": "help", "AttachedManagedPolicies": [support, own]},
+                {"RoleName": "mine-only", "AttachedManagedPolicies": [own]},
+            ],
         },
         {"RoleDetailList": [{"RoleName": "help2", "AttachedManagedPolicies": [support]}]},
     ]
-
-    class Ctx:
-        account, partition, region = ACCOUNT, "aws", REGION
-
-        def call(self, service: str, operation: str, params: object) -> object:
-            assert (service, operation) == ("iam", "GetAccountAuthorizationDetails")
-            return pages
-
-    (value,) = iam_aws_managed_policy_attachments(Ctx(), [{}])  # type: ignore[arg-type]
-    assert value == [support | {"Users": ["u"], "Groups": [], "Roles": ["help", "help2"]}]
+    arn = support["PolicyArn"]
+    assert jmespath.search(detail.call.result, pages) == [
+        {"RoleName": "help", "AwsManagedPolicyArns": [arn]},
+        {"RoleName": "help2", "AwsManagedPolicyArns": [arn]},
+    ]
 
 
 @mock_aws

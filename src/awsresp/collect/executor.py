@@ -30,7 +30,14 @@ from awsresp.collect.calls import (
 )
 from awsresp.collect.iam_actions import action_for
 from awsresp.collect.session import Target
-from awsresp.collect.specs import CallSpec, DetailSpec, ResourceSpec, ServiceSpec, is_template
+from awsresp.collect.specs import (
+    CallSpec,
+    DetailSpec,
+    EachRead,
+    ResourceSpec,
+    ServiceSpec,
+    is_template,
+)
 from awsresp.collect.throttle import FairPool
 from awsresp.model import CollectionIssue, Finding, Inventory, IssueKind, Resource
 
@@ -464,13 +471,108 @@ class Collector:
         calls = {d.key: d.call for d in details if d.call}
         for i, key, fut in futures:
             try:
-                value = fut.result()
+                configs[i][key] = self._settle(spec, res, region_of(i), calls[key], fut.result())
             except CallFailed as failure:
                 self._record(failure.issue)
                 configs[i][key] = None
                 unreadable[i].add(key)
+        for detail in details:
+            if detail.each:
+                self._each(spec, res, region_of, detail, configs, unreadable)
+
+    def _settle(
+        self, spec: ServiceSpec, res: ResourceSpec, region: str, call: CallSpec, answer: Any
+    ) -> Any:
+        """A detail's value from its answer; a `required` result that is null is a failed
+        read, named by the answer's first refused entry where it has one."""
+        value = _finish(call, answer)
+        if value is not None or not call.required:
+            return value
+        refused = jmespath.search(call.failed, answer) if call.failed and answer else None
+        first = refused[0] if isinstance(refused, list) and refused else {}
+        first = first if isinstance(first, dict) else {}
+        code = str(first.get("errorCode") or first.get("ErrorCode") or "MissingResult")
+        message = str(first.get("errorMessage") or first.get("ErrorMessage") or "")
+        raise CallFailed(
+            CollectionIssue(
+                service=spec.service,
+                region=region,
+                operation=call.operation,
+                error_code=code,
+                kind=classify(code, call.not_enabled_on),
+                message=one_line(message or f"the answer has no {call.result}"),
+                resource_type=res.type,
+                iam_action=call.iam_action,
+            )
+        )
+
+    def _each(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region_of: Callable[[int], str],
+        detail: DetailSpec,
+        configs: list[dict[str, Any]],
+        unreadable: list[set[str]],
+    ) -> None:
+        """An `each` detail: its reads for every element of the list, concurrently; one
+        failed read leaves the whole list unreadable (a partial list would read as fewer
+        detectors or policies than there are)."""
+        assert detail.each is not None
+        each, key = detail.each, detail.key
+        rows: dict[int, list[Any]] = {}
+        jobs: list[tuple[int, int, EachRead, str, Future[Any]]] = []
+        for i, config in enumerate(configs):
+            value = config.get(key)
+            if key in unreadable[i] or not isinstance(value, list):
                 continue
-            configs[i][key] = _finish(calls[key], value)
+            rows[i] = [
+                {each.as_: v} if each.as_ else dict(v) if isinstance(v, dict) else v for v in value
+            ]
+            for n, row in enumerate(rows[i]):
+                if not isinstance(row, dict):
+                    continue
+                for read in each.reads:
+                    if read.join:
+                        continue
+                    found = jmespath.search(read.region, row) if read.region else None
+                    region = str(found) if found else region_of(i)
+                    params = {
+                        name: self._param(path, row, region)
+                        for name, path in read.call.params.items()
+                    }
+                    fut = self._detail_pool.submit(
+                        (read.call.client or res.client, region),
+                        self._read,
+                        spec,
+                        res,
+                        region,
+                        read.call,
+                        params,
+                    )
+                    jobs.append((i, n, read, region, fut))
+        failed: set[int] = set()
+        for read in each.reads:
+            if read.join:
+                self._each_join(spec, res, region_of, read, rows, failed)
+        for i, n, read, region, fut in jobs:
+            try:
+                value = self._settle(spec, res, region, read.call, fut.result())
+            except CallFailed as failure:
+                self._record(failure.issue)
+                failed.add(i)
+                continue
+            row = rows[i][n]
+            if read.into:
+                row[read.into] = value
+            elif isinstance(value, dict):
+                row.update(value)
+        for i, listed in rows.items():
+            if i in failed:
+                configs[i][key] = None
+                unreadable[i].add(key)
+            else:
+                configs[i][key] = listed
 
     def _applies(self, detail: DetailSpec, config: dict[str, Any], unreadable: set[str]) -> bool:
         """Whether an item's detail is read. Where its `when` does not hold the detail is
@@ -521,7 +623,48 @@ class Collector:
             for i, value in zip(indexes, values, strict=True):
                 configs[i][detail.key] = value
 
-    def _param(self, path: str, item: Mapping[str, Any], region: str) -> Any:
+    def _each_join(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region_of: Callable[[int], str],
+        read: EachRead,
+        rows: dict[int, list[Any]],
+        failed: set[int],
+    ) -> None:
+        """An `each` read joined from one read of a listing per region (the recorders'
+        statuses), made only when some element names a key."""
+        assert read.join is not None
+        join = read.join
+        for i, listed in rows.items():
+            elements = [row for row in listed if isinstance(row, dict)]
+            if not any(shapes.join_keys(join, row) for row in elements):
+                answer: Any = []
+            else:
+                try:
+                    answer = self._read(spec, res, region_of(i), read.call, {})
+                except CallFailed as failure:
+                    self._record(failure.issue)
+                    failed.add(i)
+                    continue
+            values = shapes.join_values(
+                join, [] if answer is ABSENT else answer, elements, lambda v: v
+            )
+            for row, matched in zip(elements, values, strict=True):
+                try:
+                    value = self._settle(spec, res, region_of(i), read.call, matched)
+                except CallFailed as failure:
+                    self._record(failure.issue)
+                    failed.add(i)
+                    break
+                if read.into:
+                    row[read.into] = value
+                elif isinstance(value, dict):
+                    row.update(value)
+
+    def _param(self, path: Any, item: Mapping[str, Any], region: str) -> Any:
+        if isinstance(path, list):
+            return [self._param(p, item, region) for p in path]
         if path == "$account":
             return self.account
         if path == "$region":

@@ -197,6 +197,12 @@ def _detail_calls(
         return len(new)
     assert detail.call is not None
     client = detail.call.client or res.client
+    if not detail.call.params and _is_a_listing(spec, client, detail.call):
+        # A constant read of a collector's own listing (the IAM account's roles from
+        # GetAccountAuthorizationDetails): the engine's cache answers it.
+        if items:
+            hook_ops.add((client, region, detail.call.operation))
+        return 0
     configs = [item.get("config") or {} for item in items]
     applying = [
         (item, config)
@@ -216,12 +222,12 @@ def _detail_calls(
             return 0
         hook_ops.add(op)
         return 1
-    calls = 0
+    calls = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
     for item, config in applying:
         item_region = str(item.get("region") or region)
         call_region = region if item_region == GLOBAL else item_region
         params = {
-            name: _param(path, config, account, call_region)
+            name: _each_param(path, config, account, call_region)
             for name, path in detail.call.params.items()
         }
         key = (
@@ -236,3 +242,70 @@ def _detail_calls(
             result.by_lane[(client, call_region)] += 1
     result.by_service[spec.service] += calls
     return calls
+
+
+def _each_calls(
+    spec: ServiceSpec,
+    res: ResourceSpec,
+    region: str,
+    detail: DetailSpec,
+    applying: list[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    account: str,
+    result: MinimumCalls,
+    seen: set[tuple[str, str, str, str]],
+    hook_ops: set[tuple[str, str, str]],
+) -> int:
+    """An `each` detail's reads, one per element the scan found (a join's once per region
+    where some element names a key)."""
+    if not detail.each:
+        return 0
+    calls = 0
+    for item, config in applying:
+        item_region = str(item.get("region") or region)
+        own_region = region if item_region == GLOBAL else item_region
+        value = config.get(detail.key)
+        elements = value if isinstance(value, list) else []
+        for element in elements:
+            if not isinstance(element, dict):
+                continue
+            for read in detail.each.reads:
+                client = read.call.client or res.client
+                found = jmespath.search(read.region, element) if read.region else None
+                call_region = str(found) if found else own_region
+                if read.join:
+                    if not shapes.join_keys(read.join, element):
+                        continue
+                    # Counted once per region with the hooks' and joins' reads.
+                    hook_ops.add((client, call_region, read.call.operation))
+                    continue
+                params = {
+                    name: _each_param(path, element, account, call_region)
+                    for name, path in read.call.params.items()
+                }
+                key = (
+                    client,
+                    call_region,
+                    read.call.operation,
+                    _key({**read.call.const_params, **params}),
+                )
+                if key not in seen:
+                    seen.add(key)
+                    calls += 1
+                    result.by_lane[(client, call_region)] += 1
+    return calls
+
+
+def _each_param(path: Any, element: Mapping[str, Any], account: str, region: str) -> Any:
+    if isinstance(path, list):
+        return [_each_param(p, element, account, region) for p in path]
+    return _param(path, element, account, region)
+
+
+def _is_a_listing(spec: ServiceSpec, client: str, call: Any) -> bool:
+    return any(
+        r.list
+        and r.client == client
+        and r.list.operation == call.operation
+        and _key(r.list.params) == _key(call.const_params)
+        for r in spec.resources
+    )

@@ -39,6 +39,11 @@ class CallSpec:
     transform: str | None = None
     # A detail call on another client than its resource's (a load balancer's WAFv2 web ACL).
     client: str | None = None
+    # A null result is a failed read, not "nothing there" (a batch answer that lacks the
+    # one entry asked for); `failed` is the answer's path to the entries it refused, the
+    # first of which names the error (errorCode, errorMessage).
+    required: bool = False
+    failed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,29 @@ class JoinSpec:
     items: str
     key: str
     item_key: str
+
+
+@dataclass(frozen=True)
+class EachRead:
+    """One call per element of a detail's list (a detector's details, a policy's compliance):
+    `params` are paths into the element; `region` (a path) sends the call to the element's own
+    region; the result goes `into` a field of the element, or is merged into it."""
+
+    call: CallSpec
+    region: str | None = None
+    into: str | None = None
+    # One read of a listing (per client and region) instead of a call per element: the
+    # entries whose `key` is the element's `item_key`, as a detail's join.
+    join: JoinSpec | None = None
+
+
+@dataclass(frozen=True)
+class EachSpec:
+    """The reads made for every element of a detail's list; `as_` wraps bare values (ids) as
+    {as_: value} first."""
+
+    reads: tuple[EachRead, ...]
+    as_: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +93,12 @@ class DetailSpec:
     # Read only for items where this path (over the item and its earlier details) holds;
     # elsewhere the detail is null. Details it names are read first.
     when: str | None = None
+    each: EachSpec | None = None
+
+    def calls(self) -> list[CallSpec]:
+        """The detail's call and its per-element reads."""
+        own = [self.call] if self.call else []
+        return own + [r.call for r in self.each.reads] if self.each else own
 
 
 @dataclass(frozen=True)
@@ -107,8 +141,7 @@ class ServiceSpec:
             if res.list_hook:
                 ops.extend(hooks.HOOKS[res.list_hook].operations)
             for d in res.details:
-                if d.call:
-                    ops.append((d.call.client or res.client, d.call.operation))
+                ops += [(c.client or res.client, c.operation) for c in d.calls()]
                 if d.hook:
                     ops.extend(hooks.HOOKS[d.hook].operations)
         return list(dict.fromkeys(ops))
@@ -117,7 +150,7 @@ class ServiceSpec:
         acts: list[str] = []
         for res in self.resources:
             calls = [res.list] if res.list else []
-            calls += [d.call for d in res.details if d.call]
+            calls += [c for d in res.details for c in d.calls()]
             acts += [c.iam_action for c in calls if c]
             hook_names = [res.list_hook] if res.list_hook else []
             hook_names += [d.hook for d in res.details if d.hook]
@@ -169,7 +202,7 @@ def _check_path(r: _Reader, key: str, expr: str | None) -> None:
 
 def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> CallSpec:
     keys = {"operation", "params", "const_params", "result", "absent_on", "not_enabled_on"}
-    keys |= {"page_size", "iam_action", "transform"}
+    keys |= {"page_size", "iam_action", "transform", "required", "failed"}
     if is_list:
         keys.add("items")
     else:
@@ -183,14 +216,18 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
     _check_path(c, "result", result)
     params = c.get("params", dict, {})
     if not is_list:
-        for name, path in params.items():
-            if not isinstance(path, str):
-                raise c.fail(f"params.{name} must be an item path or one of {SCAN_VARIABLES}")
-            if path.startswith("$"):
-                if path not in SCAN_VARIABLES:
-                    raise c.fail(f"params.{name}: unknown scan variable {path!r}")
-            else:
-                _check_path(c, f"params.{name}", path)
+        for name, value in params.items():
+            # A list parameter is a list of paths (accountIds: [$account]).
+            for path in value if isinstance(value, list) else [value]:
+                if not isinstance(path, str):
+                    raise c.fail(f"params.{name} must be an item path or one of {SCAN_VARIABLES}")
+                if path.startswith("$"):
+                    if path not in SCAN_VARIABLES:
+                        raise c.fail(f"params.{name}: unknown scan variable {path!r}")
+                else:
+                    _check_path(c, f"params.{name}", path)
+    failed = c.get("failed", str)
+    _check_path(c, "failed", failed)
     transform = c.get("transform", str)
     if transform and transform not in hooks.TRANSFORMS:
         raise c.fail(f"unknown transform {transform!r}")
@@ -207,10 +244,41 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
         or (action_for(client, op) if client else f"{iam_prefix}:{op}"),
         transform=transform,
         client=client,
+        required=bool(c.get("required", bool, False)),
+        failed=failed,
     )
 
 
-_DETAIL_SHAPES = ("before_region", "unless", "join", "when")
+_DETAIL_SHAPES = ("before_region", "unless", "join", "when", "each")
+
+
+def _join(file: str, where: str, node: Any) -> JoinSpec:
+    jr = _Reader(file, f"{where} join", node, {"items", "key", "item_key"})
+    join = JoinSpec(jr.need("items", str), jr.need("key", str), jr.need("item_key", str))
+    for name in ("items", "key", "item_key"):
+        _check_path(jr, name, getattr(join, name))
+    return join
+
+
+def _each(file: str, where: str, node: Any, iam_prefix: str) -> EachSpec:
+    er = _Reader(file, where, node, {"as", "read"})
+    as_ = er.get("as", str)
+    reads_node = er.need("read", list)
+    if not reads_node:
+        raise er.fail("'read' names at least one call")
+    reads = []
+    for n, rnode in enumerate(reads_node):
+        rwhere = f"{where} read {n + 1}"
+        rr = _Reader(file, rwhere, rnode, set(rnode) if isinstance(rnode, dict) else set())
+        region, into = rr.get("region", str), rr.get("into", str)
+        _check_path(rr, "region", region)
+        body = {k: v for k, v in rnode.items() if k not in ("region", "into", "join")}
+        call = _call(rr, body, rwhere, iam_prefix, False)
+        join = _join(file, rwhere, rnode["join"]) if "join" in rnode else None
+        if join and call.params:
+            raise rr.fail("a join reads its listing once: const_params only, no per-item params")
+        reads.append(EachRead(call, region, into, join))
+    return EachSpec(tuple(reads), as_)
 
 
 def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix: str) -> DetailSpec:
@@ -234,15 +302,17 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
     _check_path(dr, "when", when)
     join = None
     if "join" in dnode:
-        jr = _Reader(file, f"{dwhere} join", dnode["join"], {"items", "key", "item_key"})
-        join = JoinSpec(jr.need("items", str), jr.need("key", str), jr.need("item_key", str))
-        for name in ("items", "key", "item_key"):
-            _check_path(jr, name, getattr(join, name))
+        join = _join(file, dwhere, dnode["join"])
         if call.params:
             raise dr.fail("a join reads its listing once: const_params only, no per-item params")
         if before or unless:
             raise dr.fail("a join takes neither 'before_region' nor 'unless'")
-    return DetailSpec(key, call, None, before, unless, join, when)
+    each = None
+    if "each" in dnode:
+        each = _each(file, f"{dwhere} each", dnode["each"], iam_prefix)
+        if join:
+            raise dr.fail("a detail takes either 'join' or 'each'")
+    return DetailSpec(key, call, None, before, unless, join, when, each)
 
 
 def depends_on(detail: DetailSpec, keys: set[str]) -> set[str]:

@@ -11,12 +11,8 @@ from __future__ import annotations
 from awsresp.collect.hooks import (  # noqa: F401
     cloudtrail,
     cloudwatch,
-    config,
     dynamodb,
-    fms,
-    guardduty,
     iam,
-    inspector2,
 )
 from awsresp.collect.hooks.registry import HOOKS, DetailHook, Hook, HookContext, hook
 from awsresp.collect.transforms import TRANSFORMS

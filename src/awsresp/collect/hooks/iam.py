@@ -1,5 +1,4 @@
-"""IAM: the credential report (generated, polled and parsed as CSV), and policy documents
-and AWS-managed attachments joined from GetAccountAuthorizationDetails."""
+"""IAM: the credential report (generated, polled and parsed as CSV)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from awsresp.collect.hooks.registry import HookContext, hook, pages
+from awsresp.collect.hooks.registry import HookContext, hook
 
 _REPORT_NOT_READY = ("ReportInProgress", "ReportNotPresent", "ReportExpired")
 
@@ -69,68 +68,3 @@ def iam_user_credentials(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -
 def iam_credential_report(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> list[Any]:
     rows = list(_credential_report(ctx).values())
     return [rows for _ in items]
-
-
-AUTHORIZATION_DETAILS_PARAMS = {"Filter": ["User", "Role", "Group", "LocalManagedPolicy"]}
-
-
-@hook("iam", operations=[("iam", "GetAccountAuthorizationDetails")])
-def iam_attached_policy_documents(
-    ctx: HookContext, items: Sequence[Mapping[str, Any]]
-) -> list[Any]:
-    """Resolves AttachedManagedPolicies to their default-version documents, from the
-    same GetAccountAuthorizationDetails answer the IAM collectors already read (one call).
-    AWS-managed policies are not in that answer and keep only their name."""
-    answer = ctx.call("iam", "GetAccountAuthorizationDetails", AUTHORIZATION_DETAILS_PARAMS)
-    documents: dict[str, Any] = {}
-    for page in pages(answer):
-        for policy in page.get("Policies", []):
-            for version in policy.get("PolicyVersionList", []):
-                if version.get("IsDefaultVersion"):
-                    documents[policy["Arn"]] = version.get("Document")
-    return [
-        [
-            {
-                "PolicyName": attached.get("PolicyName"),
-                "PolicyArn": attached.get("PolicyArn"),
-                "Document": documents.get(str(attached.get("PolicyArn"))),
-            }
-            for attached in item.get("AttachedManagedPolicies", [])
-        ]
-        for item in items
-    ]
-
-
-_PRINCIPAL_LISTS = (
-    ("UserDetailList", "UserName", "Users"),
-    ("GroupDetailList", "GroupName", "Groups"),
-    ("RoleDetailList", "RoleName", "Roles"),
-)
-
-
-@hook("iam", operations=[("iam", "GetAccountAuthorizationDetails")])
-def iam_aws_managed_policy_attachments(
-    ctx: HookContext, items: Sequence[Mapping[str, Any]]
-) -> list[Any]:
-    """The AWS-managed policies attached to users, groups and roles, each with the names of
-    its principals, joined from the GetAccountAuthorizationDetails answer the IAM
-    collectors already read (no call of its own; the answer lists AWS-managed policies only
-    by name and ARN inside each principal)."""
-    answer = ctx.call("iam", "GetAccountAuthorizationDetails", AUTHORIZATION_DETAILS_PARAMS)
-    by_arn: dict[str, dict[str, Any]] = {}
-    for page in pages(answer):
-        for list_key, name_key, kind in _PRINCIPAL_LISTS:
-            for principal in page.get(list_key, []):
-                for attached in principal.get("AttachedManagedPolicies", []):
-                    arn = str(attached.get("PolicyArn") or "")
-                    # arn:<partition>:iam::aws:policy/...: AWS's, not the account's own.
-                    if arn.split(":")[4:5] != ["aws"]:
-                        continue
-                    entry = by_arn.setdefault(
-                        arn,
-                        {"PolicyName": attached.get("PolicyName"), "PolicyArn": arn}
-                        | {k: [] for _l, _n, k in _PRINCIPAL_LISTS},
-                    )
-                    entry[kind].append(principal.get(name_key))
-    attachments = [by_arn[arn] for arn in sorted(by_arn)]
-    return [attachments for _ in items]
