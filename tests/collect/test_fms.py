@@ -87,3 +87,29 @@ def test_firewall_manager_denied_to_a_member_account_is_unknown() -> None:
     assert [i.kind.value for i in inv.issues] == ["access-denied"]
     assert judge("network-controls.fms.policies-cover-account", fact) == "unknown"
     assert json.dumps(fact.config)  # JSON-safe
+
+
+def test_one_policys_compliance_denied_makes_the_policies_unknown_not_fewer() -> None:
+    """`each`: a failed read for one element leaves the whole list unreadable; a list
+    without that policy would read as "no violators"."""
+    target = Target(boto3.Session(region_name=REGION))
+    _, stub = stubbed(target, "fms")
+    policies = [
+        {"PolicyId": f"{POLICY_ID[:-1]}{n}", "PolicyName": f"p{n}", "SecurityServiceType": "WAFV2"}
+        for n in (1, 2)
+    ]
+    stub.add_response("list_policies", {"PolicyList": policies})
+    stub.add_response(
+        "get_compliance_detail",
+        # The two reads run concurrently: either may get the answer, the other the error.
+        {"PolicyComplianceDetail": {"Violators": []}},
+    )
+    stub.add_client_error("get_compliance_detail", "AccessDeniedException", "no")
+    with stub:
+        inv = collect_only(target, "fms.admin", "Policies")
+    fact = one_fact(inv, "fms.admin")
+    assert fact.config["Policies"] is None and fact.unreadable == frozenset({"Policies"})
+    assert [(i.operation, i.kind.value) for i in inv.issues] == [
+        ("GetComplianceDetail", "access-denied")
+    ]
+    assert judge("network-controls.fms.policies-cover-account", fact) == "unknown"
