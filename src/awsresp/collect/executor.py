@@ -257,7 +257,8 @@ class Collector:
             partition=self.partition,
             regions=tuple(self.regions),
             resources=tuple(r for built, _ in done for r in built),
-            issues=tuple(self._issues),
+            # In a fixed order, not the order the threads happened to finish in.
+            issues=tuple(sorted(self._issues, key=_issue_order)),
             started_at=started,
             finished_at=_now(),
             complete=not self._issues,
@@ -374,7 +375,11 @@ class Collector:
                 self._record(failure.issue)
                 self.progress(f"{res.type} {scope_region}: could not list ({failure.issue.kind})")
                 return [self._unlisted(res, scope_region)]
-        built = self._with_details(spec, res, region, scope_region, items)
+        # By id: a listing's order is the service's (moto's IAM policies come in any order),
+        # and outputs people diff keep the same rows in the same place from scan to scan.
+        built = sorted(
+            self._with_details(spec, res, region, scope_region, items), key=lambda r: r.id
+        )
         self.progress(f"{res.type} {scope_region}: {len(built)}")
         return built
 
@@ -737,6 +742,17 @@ def _finish(call: CallSpec, value: Any) -> Any:
     if call.transform:
         value = hooks.TRANSFORMS[call.transform](value)
     return value
+
+
+def _issue_order(issue: CollectionIssue) -> tuple[str, ...]:
+    return (
+        issue.service,
+        issue.region,
+        issue.resource_type or "",
+        issue.operation,
+        issue.error_code,
+        issue.message,
+    )
 
 
 def _now() -> str:
