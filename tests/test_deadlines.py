@@ -119,3 +119,24 @@ def test_scan_deadline_writes_what_it_has_marked_incomplete(
     assert buckets and any(f["status"] == "unknown" for f in buckets)
     # What was read before the deadline is there: IAM's findings are decided.
     assert any(f["status"] in ("pass", "fail") for f in doc["findings"] if f["service"] == "iam")
+
+
+@pytest.mark.parametrize("mode", ["hang", "trickle"])
+def test_whoami_and_the_region_list_keep_the_call_deadline(mode: str) -> None:
+    """The reads before collection are bounded too: one line, not a wait without end."""
+    from awsresp.collect.session import resolve_regions, whoami
+    from awsresp.errors import AwsrespError
+
+    session = boto3.Session(
+        region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    with _Endpoint(mode) as endpoint:
+        target = Target(session, endpoint_url=endpoint.url, read_timeout=5, call_deadline=1)
+        started = time.monotonic()
+        with pytest.raises(AwsrespError, match="sts:GetCallerIdentity .* in time"):
+            whoami(target)
+        with pytest.raises(AwsrespError, match="ec2:DescribeRegions .* in time"):
+            # The scan's own deadline, when nearer, is the bound.
+            resolve_regions(target, [], True, deadline=time.monotonic() + 0.5)
+        elapsed = time.monotonic() - started
+    assert elapsed < 15, elapsed

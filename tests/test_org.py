@@ -333,3 +333,43 @@ def test_merge_without_a_finished_run_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not a calendar date" in result.stderr
     result = run_cli(["merge", str(tmp_path / "missing")])
     assert result.exit_code == 2 and "is not a folder or an s3:// URL" in result.stderr
+
+
+def test_accounts_not_started_by_the_runs_deadline_are_failed_rows_not_missing() -> None:
+    """--deadline with --org: an account not started when the deadline has passed is a
+    failed account (DeadlineExceeded), its role never assumed, and the run incomplete."""
+    import time
+
+    from awsresp.org import OrgScanner
+
+    def never(*_args: Any) -> Any:
+        raise AssertionError("no account may be started after the deadline")
+
+    scanner = OrgScanner(
+        None,  # type: ignore[arg-type]
+        MANAGEMENT,
+        "aws",
+        RolePlan(),
+        never,
+        never,
+        [REGION],
+        deadline=time.monotonic() - 1,
+    )
+    accounts = [OrgAccount(AccountInfo(id=f"11111111111{n}"), "ACTIVE") for n in (1, 2)]
+    done: list[Any] = []
+    scanner.run(accounts, lambda result, failed: done.append((result, failed)))
+    assert len(done) == 2 and all(failed for _r, failed in done)
+    for result, _failed in done:
+        (issue,) = result.inventory.issues
+        assert (issue.error_code, issue.kind.value) == ("DeadlineExceeded", "error")
+        assert not result.complete
+
+
+def test_org_scan_takes_a_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with organization() as org:
+        result = _scan_org(org, tmp_path, monkeypatch, "--deadline", "600")
+    # As without one (the run is incomplete for its two broken accounts: exit 0 without
+    # --fail-on-incomplete), every scanned account has rows.
+    assert result.exit_code == 0, result.output
+    scanned = {org.ids[n] for n in org.scanned} - {org.ids["norole"]}
+    assert {r["account_id"] for r in _rows(tmp_path / "findings.csv")} >= scanned

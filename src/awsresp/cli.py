@@ -420,8 +420,6 @@ def scan(
         if not org and any(org_options.values()):
             given = ", ".join(k for k, v in org_options.items() if v)
             raise AwsrespError(f"{given} only apply with --org")
-        if org and deadline is not None:
-            raise AwsrespError("--deadline applies to one-account scans for now")
         if org and sandbox:
             raise AwsrespError("--org cannot be combined with --sandbox (a single account)")
         (ORG if org else SCAN).check(fmt)
@@ -457,6 +455,7 @@ def scan(
                     max_workers=max_workers,
                     make_limiter=lambda: RateLimiter(limiter.rate, overrides=limiter.overrides),
                     progress=(lambda _msg: None) if quiet else _err,
+                    deadline=deadline_at,
                 )
                 report = load_report(LocalStore(Path(staging)), run.run.date, run.run.run)
                 written = write_org_files(report, out_dir, excel=excel)

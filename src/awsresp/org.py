@@ -9,6 +9,7 @@ import gc
 import re
 import string
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from awsresp.collect.calls import DEADLINE_EXCEEDED
 from awsresp.collect.executor import classify, error_code, one_line
 from awsresp.collect.session import DEFAULT_REGION, Target, assume_role_session, whoami
 from awsresp.collect.throttle import InFlight, RateLimiter
@@ -277,6 +279,9 @@ class OrgScanner:
     regions: Sequence[str]
     max_accounts: int = 4
     progress: Callable[[str], None] = lambda _msg: None
+    # time.monotonic() at which no account is started any more (--deadline); the accounts
+    # under way stop calling AWS then too (scan_one passes it on).
+    deadline: float | None = None
     done: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -296,6 +301,15 @@ class OrgScanner:
     def scan(self, account: OrgAccount) -> tuple[ScanResult, bool]:
         """The account's scan, and whether it failed before any read of its own."""
         region = self.regions[0] if self.regions else home_region(self.partition)
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            issue = account_issue(
+                "ScanAccount",
+                DEADLINE_EXCEEDED,
+                IssueKind.ERROR,
+                "not scanned: the run's deadline had passed",
+                region,
+            )
+            return failed_result(account.info, issue, self.partition, self.regions), True
         try:
             target = self.make_target(self._session(account))
             return self.scan_one(target, account), False
@@ -380,6 +394,7 @@ def scan_organization(
     max_accounts: int = 4,
     max_workers: int = 16,
     make_limiter: Callable[[], RateLimiter] = RateLimiter,
+    deadline: float | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> OrgRun:
     """Lists the organization from `session` (management account or delegated
@@ -398,7 +413,7 @@ def scan_organization(
         )
 
     management = make_target(session)
-    identity = whoami(management)
+    identity = whoami(management, deadline)
     organization = list_organization(management, identity.partition)
     chosen, skipped = (selection or Selection()).choose(organization)
     run = RunId.new()
@@ -417,6 +432,7 @@ def scan_organization(
             all_regions,
             account_info=account.info,
             expect_account=account.id,
+            deadline=deadline,
         )
 
     services = [s.service for s in definitions.specs]
@@ -430,6 +446,7 @@ def scan_organization(
         region_list,
         max_accounts,
         progress,
+        deadline,
     )
 
     def on_done(result: ScanResult, failed: bool) -> None:

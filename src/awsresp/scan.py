@@ -123,14 +123,14 @@ def scan_account(
     """Collects, maps and summarizes one account. `account_info`: the account's name and
     organizational unit, when an organization scan listed it; `expect_account`: the
     account the credentials must act in (a role ARN template may point elsewhere)."""
-    identity = whoami(target)
+    identity = whoami(target, deadline)
     if expect_account and identity.account != expect_account:
         from awsresp.errors import AwsrespError
 
         raise AwsrespError(
             f"the credentials act in account {identity.account}, not {expect_account}"
         )
-    region_list = resolve_regions(target, list(regions), all_regions)
+    region_list = resolve_regions(target, list(regions), all_regions, deadline)
     # The instant every control is judged at (key ages, certificate expiry): the scan's
     # start, so findings do not depend on when in the scan a resource was read.
     now = dt.datetime.now(dt.UTC)

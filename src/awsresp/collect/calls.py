@@ -516,6 +516,37 @@ class _Runner:
 _RUNNER = _Runner()
 
 
+class NoAnswerInTime(Exception):
+    """A bounded call (`bounded`) had no answer by its deadline."""
+
+
+def bounded(fn: Callable[[], T], until: float | None) -> T:
+    """fn on a worker thread, abandoned at `until` (time.monotonic()): the reads before a
+    scan's collection (whoami, the account's regions) keep the deadlines its calls keep, so
+    a hanging or trickling endpoint cannot hold them either."""
+    if until is None:
+        return fn()
+    done = threading.Event()
+    box: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            box.append((True, fn()))
+        except BaseException as exc:  # handed to the waiting thread
+            box.append((False, exc))
+        finally:
+            done.set()
+
+    _RUNNER.submit(run)
+    if not done.wait(max(0.0, until - time.monotonic())):
+        raise NoAnswerInTime()
+    ok, value = box[0]
+    if ok:
+        result: T = value
+        return result
+    raise value
+
+
 def _pages(pages: Iterable[Any], beat: Callable[[], None]) -> list[Any]:
     out = []
     for page in pages:

@@ -40,7 +40,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 from botocore.utils import parse_timestamp
 
-from awsresp.collect.calls import install_answer_check
+from awsresp.collect.calls import NoAnswerInTime, bounded, install_answer_check
 from awsresp.collect.throttle import InFlight, RateLimiter
 from awsresp.errors import AwsrespError, CredentialsError
 
@@ -348,12 +348,24 @@ class Identity:
     partition: str
 
 
-def whoami(target: Target) -> Identity:
+def _until(target: Target, deadline: float | None) -> float | None:
+    """When a read before collection is abandoned: its call deadline or the scan's."""
+    ends = [] if deadline is None else [deadline]
+    if target.call_deadline is not None:
+        ends.append(time.monotonic() + target.call_deadline)
+    return min(ends) if ends else None
+
+
+def whoami(target: Target, deadline: float | None = None) -> Identity:
     """The scanned account, and a clear error when the credentials do not work."""
     region = target.session.region_name or DEFAULT_REGION
     try:
         sts = target.client("sts", region)
-        ident = sts.get_caller_identity()
+        ident = bounded(sts.get_caller_identity, _until(target, deadline))
+    except NoAnswerInTime:
+        raise AwsrespError(
+            f"cannot identify the account: no answer from sts:GetCallerIdentity ({region}) in time"
+        ) from None
     except ProfileNotFound:
         raise CredentialsError(_missing_profile(None)) from None
     except ConfigParseError as exc:
@@ -389,14 +401,24 @@ def whoami(target: Target) -> Identity:
     return Identity(account=ident["Account"], arn=arn, partition=arn.split(":")[1])
 
 
-def resolve_regions(target: Target, requested: list[str], all_regions: bool) -> list[str]:
+def resolve_regions(
+    target: Target, requested: list[str], all_regions: bool, deadline: float | None = None
+) -> list[str]:
     """The regions to scan: the requested ones, or every enabled region of the account."""
     for name in requested:
         validate_region(name)
     if all_regions:
         home = target.session.region_name or DEFAULT_REGION
+        ec2 = target.client("ec2", home)
         try:
-            answer = target.client("ec2", home).describe_regions(AllRegions=False)
+            answer = bounded(
+                lambda: ec2.describe_regions(AllRegions=False), _until(target, deadline)
+            )
+        except NoAnswerInTime:
+            raise AwsrespError(
+                f"cannot list the account's regions: no answer from ec2:DescribeRegions ({home})"
+                " in time"
+            ) from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             message = f"cannot list the account's regions (ec2:DescribeRegions: {code})"
