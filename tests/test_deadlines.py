@@ -133,9 +133,9 @@ def test_whoami_and_the_region_list_keep_the_call_deadline(mode: str) -> None:
     with _Endpoint(mode) as endpoint:
         target = Target(session, endpoint_url=endpoint.url, read_timeout=5, call_deadline=1)
         started = time.monotonic()
-        with pytest.raises(AwsrespError, match="sts:GetCallerIdentity .* in time"):
+        with pytest.raises(AwsrespError, match=r"sts:GetCallerIdentity .* in time"):
             whoami(target)
-        with pytest.raises(AwsrespError, match="ec2:DescribeRegions .* in time"):
+        with pytest.raises(AwsrespError, match=r"ec2:DescribeRegions .* in time"):
             # The scan's own deadline, when nearer, is the bound.
             resolve_regions(target, [], True, deadline=time.monotonic() + 0.5)
         elapsed = time.monotonic() - started

@@ -150,15 +150,17 @@ def test_trail_and_alarm_evidence(sandbox_scan: dict[str, Any]) -> None:
     facts = {r["type"]: r for r in sandbox_scan["resources"]}
     (trail,) = facts["cloudtrail.account"]["config"]["Trails"]
     assert trail["Name"] == "acme-main" and trail["KmsKeyId"] is None
-    monitoring = facts["cloudwatch.cis-alarms"]["config"]["Monitoring"]
-    filters = {f["FilterName"]: f for f in monitoring["MetricFilters"]}
-    assert {f["LogGroupArn"] for f in filters.values()} == {
-        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:acme-cloudtrail:*"
+    (watched,) = facts["cloudwatch.cis-alarms"]["config"]["Trails"]
+    assert watched["LogGroupArn"] == f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:acme-cloudtrail:*"
+    assert {f["filterName"] for f in watched["MetricFilters"]} == {
+        "unauthorized-api-calls",
+        "root-usage",
+        "cloudtrail-changes",
+        "console-auth-failures",
     }
-    (root,) = filters["root-usage"]["Alarms"]
-    assert root["AlarmName"] == "cis-root-usage" and root["SnsSubscriptions"]
-    (failures,) = filters["console-auth-failures"]["Alarms"]
-    assert failures["AlarmActions"] == []
+    alarms = {a["AlarmName"]: a for a in watched["Alarms"]}
+    assert alarms["cis-root-usage"]["AlarmActions"] and watched["Subscriptions"]
+    assert alarms["cis-console-auth-failures"]["AlarmActions"] == []
     # The trail's bucket is read through the S3 collector's own answers.
     (bucket,) = facts["cloudtrail.account"]["config"]["TrailBuckets"]
     assert (bucket["Bucket"], bucket["InAccount"], bucket["Logging"]) == (

@@ -113,7 +113,9 @@ def test_s3_data_events_and_cloudwatch_delivery_from_moto() -> None:
     assert judge("logging-detection.cloudtrail.s3-object-write-events", fact) == "pass"
     assert judge("logging-detection.cloudtrail.s3-object-read-events", fact) == "fail"
     (trail,) = fact.config["Trails"]
-    assert trail["RecordsAllManagementEvents"] is True
+    # All management events through an advanced selector (records_all_management_events()).
+    assert trail["AdvancedEventSelectors"] and not trail["EventSelectors"]
+    assert judge("logging-detection.cloudtrail.multi-region-trail-logging", fact) == "pass"
     # moto reports no CloudWatch Logs delivery time: judged on the log group alone.
     assert trail["LatestCloudWatchLogsDeliveryTime"] is None
     assert judge("logging-detection.cloudtrail.cloudwatch-logs-delivery", fact) == "pass"

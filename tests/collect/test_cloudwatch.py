@@ -15,6 +15,7 @@ from ..stubs import ACCOUNT, REGION, collect_only, stubbed
 from .conftest import (
     EU,
     collect_inventory,
+    judge,
     make_trail,
     one_fact,
 )
@@ -53,9 +54,9 @@ def _subscribed_topic(region: str) -> str:
     return topic
 
 
-def _filters(inv: Inventory) -> dict[str, dict[str, Any]]:
-    monitoring = one_fact(inv, "cloudwatch.cis-alarms").config["Monitoring"]
-    return {f["FilterName"]: f for f in monitoring["MetricFilters"]}
+def _trails(inv: Inventory) -> dict[str, dict[str, Any]]:
+    trails = one_fact(inv, "cloudwatch.cis-alarms").config["Trails"]
+    return {t["Name"]: t for t in trails}
 
 
 @mock_aws
@@ -67,44 +68,56 @@ def test_trails_and_alarms_are_read_in_their_own_regions() -> None:
     make_trail(REGION, "local", None)
     _filter_and_alarm(EU, "trail-logs", "UnauthorizedApiCalls", action=True)
     _filter_and_alarm(EU, "trail-logs", "CmkDisableOrDeletion", action=False)
+    # An alarm on a metric no filter of the group counts is not joined in.
+    boto3.client("cloudwatch", region_name=EU).put_metric_alarm(
+        AlarmName="cpu",
+        MetricName="CPUUtilization",
+        Namespace="AWS/EC2",
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=90,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
     inv = collect_inventory({"cloudtrail", "cloudwatch"})
     assert inv.complete, inv.issues
     trails = {t["Name"]: t for t in one_fact(inv, "cloudtrail.account").config["Trails"]}
     main = trails["org-main"]
     assert (main["HomeRegion"], main["IsMultiRegionTrail"], main["IsLogging"]) == (EU, True, True)
-    assert main["RecordsAllManagementEvents"] and main["LogFileValidationEnabled"]
+    assert main["EventSelectors"][0]["ReadWriteType"] == "All" and main["LogFileValidationEnabled"]
     assert trails["local"]["IsMultiRegionTrail"] is False
-    filters = _filters(inv)
+    # Only the trail that delivers to CloudWatch Logs, with its group's data.
+    (watched,) = _trails(inv).values()
+    topic = f"arn:aws:sns:{EU}:{ACCOUNT}:alerts"
+    assert (watched["Name"], watched["HomeRegion"], watched["IsLogging"]) == ("org-main", EU, True)
+    assert watched["LogGroupArn"].endswith(":log-group:trail-logs:*")
+    filters = {f["filterName"]: f for f in watched["MetricFilters"]}
     assert set(filters) == {"UnauthorizedApiCalls", "CmkDisableOrDeletion"}
     unauthorized = filters["UnauthorizedApiCalls"]
-    topic = f"arn:aws:sns:{EU}:{ACCOUNT}:alerts"
-    assert unauthorized["LogGroupArn"].endswith(":log-group:trail-logs:*")
-    assert (unauthorized["LogGroupName"], unauthorized["Region"]) == ("trail-logs", EU)
-    assert unauthorized["FilterPattern"] == metric_filters.checks()["UnauthorizedApiCalls"].pattern
-    assert unauthorized["Trails"] == [
-        {
-            "Name": "org-main",
-            "IsMultiRegionTrail": True,
-            "IsLogging": True,
-            "RecordsAllManagementEvents": True,
-        }
+    assert unauthorized["filterPattern"] == metric_filters.checks()["UnauthorizedApiCalls"].pattern
+    assert unauthorized["metricTransformations"] == [
+        {"metricName": "UnauthorizedApiCalls", "metricNamespace": "CIS"}
     ]
-    ((alarm,),) = [unauthorized["Alarms"]]
-    assert (alarm["AlarmName"], alarm["ActionsEnabled"], alarm["AlarmActions"]) == (
-        "alarm-UnauthorizedApiCalls",
+    alarms = {a["AlarmName"]: a for a in watched["Alarms"]}
+    assert set(alarms) == {"alarm-UnauthorizedApiCalls", "alarm-CmkDisableOrDeletion"}
+    alarm = alarms["alarm-UnauthorizedApiCalls"]
+    assert (alarm["MetricName"], alarm["ActionsEnabled"], alarm["AlarmActions"]) == (
+        "UnauthorizedApiCalls",
         True,
         [topic],
     )
-    ((sub,),) = [alarm["SnsSubscriptions"]]
+    # An alarm without an action is collected as it is; the controls judge it.
+    assert alarms["alarm-CmkDisableOrDeletion"]["AlarmActions"] == []
+    (sub,) = watched["Subscriptions"]
     assert (sub["TopicArn"], sub["Protocol"]) == (topic, "email")
     assert sub["SubscriptionArn"].startswith(topic + ":") and "Endpoint" not in sub
-    # An alarm without an action is collected as it is; the controls judge it.
-    (cmk,) = filters["CmkDisableOrDeletion"]["Alarms"]
-    assert (cmk["AlarmActions"], cmk["SnsSubscriptions"]) == ([], [])
+    fact = one_fact(inv, "cloudwatch.cis-alarms")
+    assert judge("logging-detection.cloudwatch.alarm-unauthorized-api-calls", fact) == "pass"
+    assert judge("logging-detection.cloudwatch.alarm-cmk-disable-or-deletion", fact) == "fail"
 
 
 @mock_aws
-def test_a_trail_that_does_not_log_management_events_is_named_with_its_filters() -> None:
+def test_a_trail_that_does_not_log_management_events_is_collected_and_judged() -> None:
     boto3.client("logs", region_name=REGION).create_log_group(logGroupName="g")
     make_trail(REGION, "main", "g", IsMultiRegionTrail=True)
     boto3.client("cloudtrail", region_name=REGION).put_event_selectors(
@@ -114,21 +127,27 @@ def test_a_trail_that_does_not_log_management_events_is_named_with_its_filters()
     _filter_and_alarm(REGION, "g", "UnauthorizedApiCalls", action=True)
     inv = collect_inventory({"cloudtrail", "cloudwatch"})
     (trail,) = one_fact(inv, "cloudtrail.account").config["Trails"]
-    assert trail["RecordsAllManagementEvents"] is False
-    # Collected all the same, with the trail that feeds the group: the controls judge it.
-    (filt,) = _filters(inv).values()
-    assert filt["Trails"][0]["RecordsAllManagementEvents"] is False
+    assert trail["EventSelectors"][0]["ReadWriteType"] == "WriteOnly"
+    # Collected all the same, with its selectors as CloudTrail answers them: the controls
+    # judge it.
+    (watched,) = _trails(inv).values()
+    assert watched["EventSelectors"][0]["ReadWriteType"] == "WriteOnly"
+    fact = one_fact(inv, "cloudwatch.cis-alarms")
+    assert judge("logging-detection.cloudwatch.alarm-unauthorized-api-calls", fact) == "fail"
 
 
-def test_a_hook_failure_names_the_action_the_hook_declared() -> None:
+def test_a_failed_trail_listing_names_cloudtrails_action() -> None:
     # The CIS alarm fact is a CloudWatch resource, but its failing read is CloudTrail's.
     target = Target(boto3.Session(region_name=REGION))
     _, stub = stubbed(target, "cloudtrail")
     stub.add_client_error("describe_trails", "AccessDeniedException", "denied")
     with stub:
-        inv = collect_only(target, "cloudwatch.cis-alarms", "Monitoring")
+        inv = collect_only(target, "cloudwatch.cis-alarms", "Trails")
     (issue,) = inv.issues
     assert (issue.iam_action, issue.kind.value) == ("cloudtrail:DescribeTrails", "access-denied")
+    fact = one_fact(inv, "cloudwatch.cis-alarms")
+    assert fact.unreadable == frozenset({"Trails"})
+    assert judge("logging-detection.cloudwatch.alarm-root-usage", fact) == "unknown"
 
 
 @mock_aws
@@ -136,6 +155,9 @@ def test_an_alarm_with_its_actions_turned_off_is_collected_as_such() -> None:
     boto3.client("logs", region_name=REGION).create_log_group(logGroupName="g")
     make_trail(REGION, "main", "g", IsMultiRegionTrail=True)
     _filter_and_alarm(REGION, "g", "IamPolicyChanges", action=True, enabled=False)
-    filters = _filters(collect_inventory({"cloudtrail", "cloudwatch"}))
-    (alarm,) = filters["IamPolicyChanges"]["Alarms"]
-    assert alarm["ActionsEnabled"] is False and alarm["SnsSubscriptions"]
+    inv = collect_inventory({"cloudtrail", "cloudwatch"})
+    (watched,) = _trails(inv).values()
+    (alarm,) = watched["Alarms"]
+    assert alarm["ActionsEnabled"] is False and watched["Subscriptions"]
+    fact = one_fact(inv, "cloudwatch.cis-alarms")
+    assert judge("logging-detection.cloudwatch.alarm-iam-policy-changes", fact) == "fail"

@@ -11,7 +11,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-import jmespath
 from botocore.exceptions import ClientError
 
 from awsresp.collect import hooks, shapes
@@ -104,7 +103,7 @@ def _render(template: str, item: Mapping[str, Any], variables: Mapping[str, str]
         name = match.group(1)
         if name in variables:
             return variables[name]
-        found = jmespath.search(name, item)
+        found = shapes.search(name, item)
         return "" if found is None else str(found)
 
     return _TEMPLATE_FIELD.sub(value, template)
@@ -398,7 +397,7 @@ class Collector:
         pages = answer if isinstance(answer, list) else [answer]
         items: list[dict[str, Any]] = []
         for page in pages:
-            found = jmespath.search(res.list_items, page) or []
+            found = shapes.search(res.list_items, page) or []
             items += [i if isinstance(i, dict) else {"Value": i} for i in found]
         return items
 
@@ -437,7 +436,7 @@ class Collector:
         call_details = [d for d in details if not d.hook and not d.join]
         for i, item in enumerate(items):
             for detail in call_details:
-                if detail.unless and jmespath.search(detail.unless, item):
+                if detail.unless and shapes.search(detail.unless, item):
                     continue
                 if not self._applies(detail, configs[i], unreadable[i]):
                     continue
@@ -493,7 +492,7 @@ class Collector:
         value = _finish(call, answer)
         if value is not None or not call.required:
             return value
-        refused = jmespath.search(call.failed, answer) if call.failed and answer else None
+        refused = shapes.search(call.failed, answer) if call.failed and answer else None
         first = refused[0] if isinstance(refused, list) and refused else {}
         first = first if isinstance(first, dict) else {}
         code = str(first.get("errorCode") or first.get("ErrorCode") or "MissingResult")
@@ -520,13 +519,13 @@ class Collector:
         configs: list[dict[str, Any]],
         unreadable: list[set[str]],
     ) -> None:
-        """An `each` detail: its reads for every element of the list, concurrently; one
-        failed read leaves the whole list unreadable (a partial list would read as fewer
-        detectors or policies than there are)."""
+        """An `each` detail: its reads for every element of the list, concurrently, a read
+        after those whose `into` field it names; one failed read leaves the whole list
+        unreadable (a partial list would read as fewer detectors or policies than there
+        are)."""
         assert detail.each is not None
         each, key = detail.each, detail.key
         rows: dict[int, list[Any]] = {}
-        jobs: list[tuple[int, int, EachRead, str, Future[Any]]] = []
         for i, config in enumerate(configs):
             value = config.get(key)
             if key in unreadable[i] or not isinstance(value, list):
@@ -534,50 +533,53 @@ class Collector:
             rows[i] = [
                 {each.as_: v} if each.as_ else dict(v) if isinstance(v, dict) else v for v in value
             ]
-            for n, row in enumerate(rows[i]):
-                if not isinstance(row, dict):
-                    continue
-                for read in each.reads:
-                    if read.join:
-                        continue
-                    found = jmespath.search(read.region, row) if read.region else None
-                    region = str(found) if found else region_of(i)
-                    params = {
-                        name: self._param(path, row, region)
-                        for name, path in read.call.params.items()
-                    }
-                    fut = self._detail_pool.submit(
-                        (read.call.client or res.client, region),
-                        self._read,
-                        spec,
-                        res,
-                        region,
-                        read.call,
-                        params,
-                    )
-                    jobs.append((i, n, read, region, fut))
         failed: set[int] = set()
-        for read in each.reads:
-            if read.join:
-                self._each_join(spec, res, region_of, read, rows, failed)
-        for i, n, read, region, fut in jobs:
-            try:
-                value = self._settle(spec, res, region, read.call, fut.result())
-            except CallFailed as failure:
-                self._record(failure.issue)
-                failed.add(i)
-                continue
-            row = rows[i][n]
-            if read.into:
-                row[read.into] = value
-            elif isinstance(value, dict):
-                row.update(value)
+        for stage in shapes.each_stages(each.reads):
+            jobs: list[tuple[int, dict[str, Any], EachRead, str, Future[Any]]] = []
+            for read in stage:
+                if read.join:
+                    self._each_join(spec, res, region_of, read, rows, failed)
+                    continue
+                for i, listed in rows.items():
+                    if i in failed:
+                        continue
+                    for row in listed:
+                        if not isinstance(row, dict):
+                            continue
+                        region = self._element_region(read, row, region_of(i))
+                        params = {
+                            name: self._param(path, row, region)
+                            for name, path in read.call.params.items()
+                        }
+                        fut = self._detail_pool.submit(
+                            (read.call.client or res.client, region),
+                            self._read,
+                            spec,
+                            res,
+                            region,
+                            read.call,
+                            params,
+                        )
+                        jobs.append((i, row, read, region, fut))
+            for i, row, read, region, fut in jobs:
+                try:
+                    value = self._settle(spec, res, region, read.call, fut.result())
+                except CallFailed as failure:
+                    self._record(failure.issue)
+                    failed.add(i)
+                    continue
+                _put(row, read, value)
         for i, listed in rows.items():
             if i in failed:
                 configs[i][key] = None
                 unreadable[i].add(key)
             else:
                 configs[i][key] = listed
+
+    @staticmethod
+    def _element_region(read: EachRead, row: Mapping[str, Any], default: str) -> str:
+        found = shapes.search(read.region, row) if read.region else None
+        return str(found) if found else default
 
     def _applies(self, detail: DetailSpec, config: dict[str, Any], unreadable: set[str]) -> bool:
         """Whether an item's detail is read. Where its `when` does not hold the detail is
@@ -638,34 +640,37 @@ class Collector:
         failed: set[int],
     ) -> None:
         """An `each` read joined from one read of a listing per region (the recorders'
-        statuses), made only when some element names a key."""
+        statuses; a log group's alarms), made only when some element there names a key."""
         assert read.join is not None
         join = read.join
+        by_region: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         for i, listed in rows.items():
-            elements = [row for row in listed if isinstance(row, dict)]
-            if not any(shapes.join_keys(join, row) for row in elements):
-                answer: Any = []
-            else:
+            if i in failed:
+                continue
+            for row in listed:
+                if isinstance(row, dict):
+                    region = self._element_region(read, row, region_of(i))
+                    by_region.setdefault(region, []).append((i, row))
+        for region, elements in by_region.items():
+            answer: Any = []
+            if any(shapes.join_keys(join, row) for _i, row in elements):
                 try:
-                    answer = self._read(spec, res, region_of(i), read.call, {})
+                    answer = self._read(spec, res, region, read.call, {})
+                except CallFailed as failure:
+                    self._record(failure.issue)
+                    failed.update(i for i, _row in elements)
+                    continue
+            values = shapes.join_values(
+                join, [] if answer is ABSENT else answer, [row for _i, row in elements], lambda v: v
+            )
+            for (i, row), matched in zip(elements, values, strict=True):
+                try:
+                    value = self._settle(spec, res, region, read.call, matched)
                 except CallFailed as failure:
                     self._record(failure.issue)
                     failed.add(i)
                     continue
-            values = shapes.join_values(
-                join, [] if answer is ABSENT else answer, elements, lambda v: v
-            )
-            for row, matched in zip(elements, values, strict=True):
-                try:
-                    value = self._settle(spec, res, region_of(i), read.call, matched)
-                except CallFailed as failure:
-                    self._record(failure.issue)
-                    failed.add(i)
-                    break
-                if read.into:
-                    row[read.into] = value
-                elif isinstance(value, dict):
-                    row.update(value)
+                _put(row, read, value)
 
     def _param(self, path: Any, item: Mapping[str, Any], region: str) -> Any:
         if isinstance(path, list):
@@ -676,7 +681,7 @@ class Collector:
             return region
         if path == "$partition":
             return self.partition
-        return jmespath.search(path, item)
+        return shapes.search(path, item)
 
     def _with_details(
         self,
@@ -695,7 +700,7 @@ class Collector:
         for stage in shapes.stages(first):
             self._detail_values(spec, res, lambda _i: region, items, stage, configs, unreadable)
         regions = [
-            str(jmespath.search(res.region, c) or scope_region) if res.region else scope_region
+            str(shapes.search(res.region, c) or scope_region) if res.region else scope_region
             for c in configs
         ]
 
@@ -710,9 +715,9 @@ class Collector:
             variables = {"partition": self.partition, "account": self.account, "region": regions[i]}
             rid = _render(res.id, config, variables) if is_template(res.id) else None
             if rid is None:
-                found = jmespath.search(res.id, config)
+                found = shapes.search(res.id, config)
                 rid = "" if found is None else str(found)
-            name = jmespath.search(res.name, config) if res.name else None
+            name = shapes.search(res.name, config) if res.name else None
             for path in res.redact:
                 redact(config, path)
             out.append(
@@ -723,7 +728,7 @@ class Collector:
                     name=str(name) if name is not None else rid,
                     account=self.account,
                     region=regions[i],
-                    tags=_tags(jmespath.search(res.tags, config)) if res.tags else {},
+                    tags=_tags(shapes.search(res.tags, config)) if res.tags else {},
                     config=config,
                     unreadable=frozenset(unreadable[i]),
                     account_fact=res.singleton,
@@ -738,10 +743,18 @@ def _finish(call: CallSpec, value: Any) -> Any:
     if value is ABSENT:
         return None
     if call.result:
-        value = jmespath.search(call.result, value)
+        value = shapes.search(call.result, value)
     if call.transform:
         value = hooks.TRANSFORMS[call.transform](value)
     return value
+
+
+def _put(row: dict[str, Any], read: EachRead, value: Any) -> None:
+    """An `each` read's value: into its field, or merged into the element."""
+    if read.into:
+        row[read.into] = value
+    elif isinstance(value, dict):
+        row.update(value)
 
 
 def _issue_order(issue: CollectionIssue) -> tuple[str, ...]:

@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jmespath
-
 from awsresp.collect import hooks, shapes
 from awsresp.collect.specs import DetailSpec, ResourceSpec, ServiceSpec
 
@@ -62,7 +60,7 @@ def _param(path: str, config: Mapping[str, Any], account: str, region: str) -> A
         return region
     if path == "$partition":
         return "aws"
-    return jmespath.search(path, config)
+    return shapes.search(path, config)
 
 
 def minimum_calls(
@@ -208,7 +206,7 @@ def _detail_calls(
         (item, config)
         for item, config in zip(items, configs, strict=True)
         if shapes.applies(detail, config)
-        and not (detail.unless and jmespath.search(detail.unless, config))
+        and not (detail.unless and shapes.search(detail.unless, config))
     ]
     if detail.join or (detail.call.client and not detail.call.params):
         # One read of a listing per region (a join's only when some item names a key): the
@@ -270,7 +268,7 @@ def _each_calls(
                 continue
             for read in detail.each.reads:
                 client = read.call.client or res.client
-                found = jmespath.search(read.region, element) if read.region else None
+                found = shapes.search(read.region, element) if read.region else None
                 call_region = str(found) if found else own_region
                 if read.join:
                     if not shapes.join_keys(read.join, element):

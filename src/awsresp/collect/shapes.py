@@ -7,9 +7,27 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jmespath
+from jmespath import functions as jp_functions
 
 if TYPE_CHECKING:
-    from awsresp.collect.specs import DetailSpec, JoinSpec
+    from awsresp.collect.specs import DetailSpec, EachRead, JoinSpec
+
+
+class _Functions(jp_functions.Functions):  # type: ignore[misc]
+    """JMESPath's functions and the few a spec needs to take an ARN or an id apart (which
+    JMESPath cannot): split(text, separator)."""
+
+    @jp_functions.signature({"types": ["string", "null"]}, {"types": ["string"]})  # type: ignore[untyped-decorator]
+    def _func_split(self, text: str | None, separator: str) -> list[str]:
+        return [] if text is None else text.split(separator)
+
+
+_OPTIONS = jmespath.Options(custom_functions=_Functions())
+
+
+def search(expr: str, data: Any) -> Any:
+    """A spec path over an answer or an item, with the spec language's functions."""
+    return jmespath.search(expr, data, options=_OPTIONS)
 
 
 def ast_roots(node: Mapping[str, Any]) -> set[str]:
@@ -62,11 +80,11 @@ def stages(details: Sequence[DetailSpec]) -> list[list[DetailSpec]]:
 
 def applies(detail: DetailSpec, config: Mapping[str, Any]) -> bool:
     """Whether the detail is read for this item (its `when` holds)."""
-    return not detail.when or bool(jmespath.search(detail.when, config))
+    return not detail.when or bool(search(detail.when, config))
 
 
 def join_keys(join: JoinSpec, config: Mapping[str, Any]) -> list[str]:
-    found = jmespath.search(join.item_key, config)
+    found = search(join.item_key, config)
     values = found if isinstance(found, list) else [] if found is None else [found]
     return [str(v) for v in values if v is not None]
 
@@ -82,11 +100,34 @@ def join_values(
     # `items` reads a list of pages; an operation botocore cannot paginate answers one.
     pages = answer if isinstance(answer, list) else [answer]
     index: dict[str, list[Any]] = {}
-    for entry in jmespath.search(join.items, pages) or []:
+    for entry in search(join.items, pages) or []:
         if isinstance(entry, dict):
-            key = jmespath.search(join.key, entry)
+            key = search(join.key, entry)
             if key is not None:
                 index.setdefault(str(key), []).append(entry)
     return [
         finish([e for k in join_keys(join, config) for e in index.get(k, [])]) for config in configs
     ]
+
+
+def each_read_roots(read: EachRead) -> set[str]:
+    """The element's fields an `each` read names (parameters, region, join key)."""
+    paths = [p for v in read.call.params.values() for p in (v if isinstance(v, list) else [v])]
+    paths += [read.region] if read.region else []
+    paths += [read.join.item_key] if read.join else []
+    return {r for p in paths if isinstance(p, str) and not p.startswith("$") for r in roots(p)}
+
+
+def each_stages(reads: Sequence[EachRead]) -> list[list[EachRead]]:
+    """An `each` detail's reads in the order they can be made: a read after those whose
+    `into` field it names (specs.py refuses a read naming a later one's)."""
+    stage_of: dict[str, int] = {}
+    stages: list[list[EachRead]] = []
+    for read in reads:
+        stage = 1 + max((stage_of[r] for r in each_read_roots(read) if r in stage_of), default=-1)
+        if read.into:
+            stage_of[read.into] = stage
+        while len(stages) <= stage:
+            stages.append([])
+        stages[stage].append(read)
+    return stages

@@ -278,6 +278,12 @@ def _each(file: str, where: str, node: Any, iam_prefix: str) -> EachSpec:
         if join and call.params:
             raise rr.fail("a join reads its listing once: const_params only, no per-item params")
         reads.append(EachRead(call, region, into, join))
+    from awsresp.collect.shapes import each_read_roots
+
+    for n, read in enumerate(reads):
+        ahead = each_read_roots(read) & {r.into for r in reads[n:] if r.into}
+        if ahead:
+            raise er.fail(f"read {n + 1} names {sorted(ahead)}, made by it or a later read")
     return EachSpec(tuple(reads), as_)
 
 

@@ -293,6 +293,58 @@ class _Functions(jp_functions.Functions):  # type: ignore[misc]
             raise JMESPathError(f"unknown metric filter check {check!r}")
         return metric_filters.matches(found, pattern)
 
+    @jp_functions.signature({"types": []}, {"types": ["string"]})  # type: ignore[untyped-decorator]
+    def _func_alarmed_metric_filters(self, trails: Any, check: str) -> list[str]:
+        """CIS section 4's question for the trails given (as the cis-alarms collector reads
+        them: each with the metric filters of its log group, the alarms on their metrics and
+        the subscriptions of the topics those notify): the filters whose pattern has every
+        term of the check, with an alarm on the filter's metric (name and namespace) whose
+        actions are enabled and notify an SNS topic with a confirmed subscription (an ARN,
+        not "PendingConfirmation"), as "trail: filter -> alarm"."""
+        found: list[str] = []
+        for trail in trails if isinstance(trails, list) else []:
+            if not isinstance(trail, dict):
+                continue
+            confirmed = {
+                str(s.get("TopicArn"))
+                for s in _dicts(trail.get("Subscriptions"))
+                if str(s.get("SubscriptionArn") or "").startswith("arn:")
+            }
+            for filt in _dicts(trail.get("MetricFilters")):
+                if not self._func_metric_filter_matches(filt.get("filterPattern"), check):
+                    continue
+                metrics = {
+                    (m.get("metricName"), m.get("metricNamespace"))
+                    for m in _dicts(filt.get("metricTransformations"))
+                }
+                for alarm in _dicts(trail.get("Alarms")):
+                    actions = alarm.get("AlarmActions")
+                    if (
+                        (alarm.get("MetricName"), alarm.get("Namespace")) in metrics
+                        and alarm.get("ActionsEnabled") is not False
+                        and isinstance(actions, list)
+                        and confirmed & {str(a) for a in actions}
+                    ):
+                        name, alarmed = filt.get("filterName"), alarm.get("AlarmName")
+                        found.append(f"{trail.get('Name')}: {name} -> {alarmed}")
+        return found
+
+    @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
+    def _func_records_all_management_events(self, trail: Any) -> bool:
+        """Whether a trail's event selectors (basic or advanced, as GetEventSelectors answers
+        them) log read and write management events."""
+        if not isinstance(trail, dict):
+            return False
+        for sel in _dicts(trail.get("EventSelectors")):
+            if sel.get("IncludeManagementEvents") is True and sel.get("ReadWriteType") == "All":
+                return True
+        for adv in _dicts(trail.get("AdvancedEventSelectors")):
+            fields = {f.get("Field"): f for f in _dicts(adv.get("FieldSelectors"))}
+            equals = fields.get("eventCategory", {}).get("Equals")
+            if isinstance(equals, list) and "Management" in equals and "readOnly" not in fields:
+                return True
+        return False
+
     @jp_functions.signature({"types": []})  # type: ignore[untyped-decorator]
     def _func_timestamp_in(self, text: Any) -> str | None:
         """The first "YYYY-MM-DD HH:MM:SS" time in a text (EC2's StateTransitionReason:
@@ -462,12 +514,18 @@ def parse(node: Any) -> Condition:
     for name in _literal_arguments(compiled.parsed, _PORT_SET_FUNCTIONS):
         if name not in PORT_SETS:
             raise ConditionError(f"unknown port set {name!r} (one of: {', '.join(PORT_SETS)})")
-    for name in _literal_arguments(compiled.parsed, ("metric_filter_matches",)):
+    checks = ("metric_filter_matches", "alarmed_metric_filters")
+    for name in _literal_arguments(compiled.parsed, checks):
         if name not in metric_filters.checks():
             raise ConditionError(
                 f"unknown metric filter check {name!r} (see {metric_filters.FILE})"
             )
     return Test(path, op, node[op], frozenset(_roots(compiled.parsed)), compiled)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The mappings of a list (anything else: none): collected data may be null or odd."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _literal_arguments(node: Mapping[str, Any], functions: tuple[str, ...]) -> list[str]:

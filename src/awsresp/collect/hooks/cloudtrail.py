@@ -31,20 +31,6 @@ _TRAIL_BUCKET_OPS = [
 ]
 
 
-def _records_all_management_events(selectors: Mapping[str, Any]) -> bool:
-    """Whether a trail's (basic or advanced) event selectors log read and write
-    management events."""
-    for sel in selectors.get("EventSelectors") or []:
-        if sel.get("IncludeManagementEvents") and sel.get("ReadWriteType") == "All":
-            return True
-    for adv in selectors.get("AdvancedEventSelectors") or []:
-        fields = {f.get("Field"): f for f in adv.get("FieldSelectors") or []}
-        category = fields.get("eventCategory", {})
-        if "Management" in (category.get("Equals") or []) and "readOnly" not in fields:
-            return True
-    return False
-
-
 def _trail_descriptions(ctx: HookContext) -> list[Mapping[str, Any]]:
     """Every trail of the account: DescribeTrails in the home region answers its own trails
     and every multi-region or organization trail; ListTrails names the single-region trails
@@ -92,9 +78,9 @@ def _trails(ctx: HookContext) -> list[dict[str, Any]]:
                 "LatestCloudWatchLogsDeliveryError": status.get(
                     "LatestCloudWatchLogsDeliveryError"
                 ),
-                "RecordsAllManagementEvents": _records_all_management_events(selectors),
-                # As CloudTrail answers them: data events (S3 object-level logging) are
-                # judged by the controls, not here.
+                # As CloudTrail answers them: which selectors log all management events
+                # (records_all_management_events()) and data events (S3 object-level
+                # logging) is judged by the controls, not here.
                 "EventSelectors": selectors.get("EventSelectors") or [],
                 "AdvancedEventSelectors": selectors.get("AdvancedEventSelectors") or [],
             }
