@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ..stubs import ACCOUNT, REGION
 from .conftest import (
     by_name,
     collect,
+    judge,
 )
 
 _TABLE_KEY: dict[str, Any] = {
@@ -21,21 +21,6 @@ _TABLE_KEY: dict[str, Any] = {
 
 
 _UNITS = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-
-
-class _Tables:
-    """A hook context whose DescribeTable fails for the table named 'gone'."""
-
-    account, partition, region = ACCOUNT, "aws", REGION
-
-    def call(self, service: str, operation: str, params: dict[str, Any]) -> Any:
-        if operation == "DescribeTable":
-            if params["TableName"] == "gone":
-                error = {"Error": {"Code": "ResourceNotFoundException", "Message": "gone"}}
-                raise ClientError(error, operation)
-            return {"Table": {"TableName": params["TableName"]}}
-        scalable = {"ResourceId": "table/kept", "ScalableDimension": "dynamodb:table:Read"}
-        return [{"ScalableTargets": [scalable]}]
 
 
 @mock_aws
@@ -60,10 +45,10 @@ def test_on_demand_tables_make_no_auto_scaling_read() -> None:
     ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST", **_TABLE_KEY)
     inv, target = collect({"dynamodb"})
     table = by_name(inv, "dynamodb.table")["orders"]
-    assert table.config["AutoScaling"] == {"Table": [], "Indexes": []}
+    assert table.config["AutoScaling"] is None and "AutoScaling" not in table.unreadable
     assert target.stats.calls[("application-autoscaling", "DescribeScalableTargets")] == 0
-    # The hook reads the same DescribeTable answer as the table's own detail: one call.
     assert target.stats.calls[("dynamodb", "DescribeTable")] == 1
+    assert judge("data.dynamodb.table-capacity-scales", table) == "pass"
 
 
 @mock_aws
@@ -101,20 +86,18 @@ def test_provisioned_tables_get_the_scaling_of_the_table_and_each_index() -> Non
         )
     inv, target = collect({"dynamodb"})
     tables = by_name(inv, "dynamodb.table")
-    assert tables["audit"].config["AutoScaling"] == {
-        "Table": ["dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits"],
-        "Indexes": [{"IndexName": "by-who", "Dimensions": ["dynamodb:index:ReadCapacityUnits"]}],
-    }
-    assert tables["sessions"].config["AutoScaling"] == {"Table": [], "Indexes": []}
+    assert sorted(
+        (t["Index"] or "", t["ScalableDimension"]) for t in tables["audit"].config["AutoScaling"]
+    ) == [
+        ("", "dynamodb:table:ReadCapacityUnits"),
+        ("", "dynamodb:table:WriteCapacityUnits"),
+        ("by-who", "dynamodb:index:ReadCapacityUnits"),
+    ]
+    assert tables["sessions"].config["AutoScaling"] == []
+    # The index's writes are not scaled; the other table has no target at all.
+    assert judge("data.dynamodb.table-capacity-scales", tables["audit"]) == "fail"
+    assert judge("data.dynamodb.table-capacity-scales", tables["sessions"]) == "fail"
     assert tables["audit"].config["Table"]["GlobalSecondaryIndexes"][0]["IndexName"] == "by-who"
     assert target.stats.calls[("application-autoscaling", "DescribeScalableTargets")] == 1
     assert target.stats.calls[("dynamodb", "DescribeTable")] == 2
     assert inv.complete
-
-
-def test_a_table_that_cannot_be_described_has_no_scaling_and_spoils_no_other() -> None:
-    from awsresp.collect.hooks.dynamodb import dynamodb_table_autoscaling
-
-    out = dynamodb_table_autoscaling(_Tables(), [{"Value": "gone"}, {"Value": "kept"}])  # type: ignore[arg-type]
-    # The table's own Table detail records the failure; its scaling is unknown, not empty.
-    assert out == [None, {"Table": ["dynamodb:table:Read"], "Indexes": []}]

@@ -10,7 +10,6 @@ from __future__ import annotations
 # Importing a service's module registers its hooks.
 from awsresp.collect.hooks import (  # noqa: F401
     cloudtrail,
-    dynamodb,
     iam,
 )
 from awsresp.collect.hooks.registry import HOOKS, DetailHook, Hook, HookContext, hook
