@@ -3,6 +3,7 @@ orders details), as the spec loader checks them and as the engine orders and joi
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -150,3 +151,63 @@ def test_when_decides_per_item() -> None:
     assert spec_when(detail, {"VpcConfig": {"SubnetIds": ["s-1"]}})
     assert not spec_when(detail, {"VpcConfig": {"SubnetIds": []}})
     assert not spec_when(detail, {})
+
+
+def test_each_reads_are_ordered_by_the_fields_they_name(tmp_path: Path) -> None:
+    spec = _load(
+        tmp_path,
+        """
+        Groups:
+          operation: DescribeSecurityGroups
+          result: "[].SecurityGroups[]"
+          each:
+            read:
+              - operation: DescribeSecurityGroupRules
+                params: {Filters: "[{Name: 'group-id', Values: [GroupId]}]"}
+                into: Rules
+              - operation: DescribeNetworkInterfaces
+                join: {items: "[].NetworkInterfaces[]", key: GroupId, item_key: "Rules[].GroupId"}
+                into: Interfaces
+              - operation: DescribeSecurityGroupReferences
+                params: {GroupId: [GroupId]}
+                region: "split(GroupArn, ':')[3]"
+        """,
+    )
+    (detail,) = spec.resources[0].details
+    assert detail.each is not None
+    reads = detail.each.reads
+    # The join names Rules, made by the first read: it waits for it; the others do not.
+    stages = shapes.each_stages(reads)
+    assert [[r.call.operation for r in stage] for stage in stages] == [
+        ["DescribeSecurityGroupRules", "DescribeSecurityGroupReferences"],
+        ["DescribeNetworkInterfaces"],
+    ]
+    assert reads[2].region == "split(GroupArn, ':')[3]"
+    assert shapes.search("split(GroupArn, ':')[3]", {"GroupArn": "arn:aws:ec2:eu-west-1:1:x"}) == (
+        "eu-west-1"
+    )
+    assert shapes.search("split(Missing, ':')", {}) == []
+
+
+@pytest.mark.parametrize(
+    ("each", "message"),
+    [
+        (
+            """
+            read:
+              - {operation: DescribeSecurityGroupRules, params: {GroupId: Later}}
+              - {operation: DescribeNetworkInterfaces, into: Later}
+            """,
+            "names ['Later'], made by it or a later read",
+        ),
+        ("read: []", "names at least one call"),
+        ("{read: [{operation: X1, bogus: 1}]}", "unknown key(s): bogus"),
+        ("{as: Id}", "missing 'read'"),
+    ],
+)
+def test_malformed_each_is_refused_with_the_read_named(
+    tmp_path: Path, each: str, message: str
+) -> None:
+    body = textwrap.indent(textwrap.dedent(each).strip(), " " * 4)
+    with pytest.raises(SpecError, match=re.escape(message)):
+        _load(tmp_path, f"Groups:\n  operation: DescribeSecurityGroups\n  each:\n{body}\n")
