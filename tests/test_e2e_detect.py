@@ -168,7 +168,8 @@ def test_trail_and_alarm_evidence(sandbox_scan: dict[str, Any]) -> None:
         True,
         None,
     )
-    assert bucket["EffectivePublicAccessBlock"]["RestrictPublicBuckets"] is True
+    blocks = (bucket["BucketPublicAccessBlock"] or {}, bucket["AccountPublicAccessBlock"] or {})
+    assert any(b.get("RestrictPublicBuckets") for b in blocks)
 
 
 def test_settings_count_for_the_services_they_protect(sandbox_scan: dict[str, Any]) -> None:

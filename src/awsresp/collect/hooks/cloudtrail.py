@@ -94,20 +94,6 @@ def cloudtrail_trails(ctx: HookContext, items: Sequence[Mapping[str, Any]]) -> l
     return [trails for _ in items]
 
 
-_PUBLIC_GRANTEES = (
-    "http://acs.amazonaws.com/groups/global/AllUsers",
-    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
-)
-
-
-_PUBLIC_ACCESS_BLOCK = (
-    "BlockPublicAcls",
-    "IgnorePublicAcls",
-    "BlockPublicPolicy",
-    "RestrictPublicBuckets",
-)
-
-
 _NO_PUBLIC_ACCESS_BLOCK = "NoSuchPublicAccessBlockConfiguration"
 
 
@@ -148,20 +134,21 @@ def _trail_bucket(ctx: HookContext, name: str, region: str | None) -> dict[str, 
         _NO_PUBLIC_ACCESS_BLOCK,
         lambda: ctx.call_in(region, "s3", "GetPublicAccessBlock", params),
     )
-    grants = sorted(
-        {
-            str(g.get("Grantee", {}).get("URI"))
-            for g in acl.get("Grants", [])
-            if g.get("Grantee", {}).get("URI") in _PUBLIC_GRANTEES
-        }
-    )
     return {
         "Bucket": name,
         "InAccount": True,
         "Region": region,
         "Logging": logging,
-        "PolicyIsPublic": bool(((status or {}).get("PolicyStatus") or {}).get("IsPublic")),
-        "PublicGrants": grants,
+        # As S3 answers them: what makes the bucket public (a grant to everyone, a public
+        # policy that Block Public Access does not neutralize) is the control's to judge.
+        "PolicyStatus": (status or {}).get("PolicyStatus"),
+        "Grants": [
+            {
+                "Grantee": {k: v for k, v in g.get("Grantee", {}).items() if k in ("Type", "URI")},
+                "Permission": g.get("Permission"),
+            }
+            for g in acl.get("Grants", [])
+        ],
         "BucketPublicAccessBlock": (block or {}).get("PublicAccessBlockConfiguration"),
     }
 
@@ -186,12 +173,8 @@ def _trail_buckets(ctx: HookContext) -> list[dict[str, Any]]:
             out.append({"Bucket": name, "InAccount": False})
             continue
         bucket = _trail_bucket(ctx, name, owned[name])
-        own = bucket["BucketPublicAccessBlock"] or {}
-        # What AWS enforces: a setting is on when the bucket or the account turns it on.
-        bucket["EffectivePublicAccessBlock"] = {
-            key: bool(own.get(key)) or bool((account_block or {}).get(key))
-            for key in _PUBLIC_ACCESS_BLOCK
-        }
+        # AWS enforces a setting the bucket or the account turns on: both are kept.
+        bucket["AccountPublicAccessBlock"] = account_block
         out.append(bucket)
     return out
 
