@@ -1,5 +1,6 @@
-"""Client-side rate caps per service and region (token buckets), the pool that honours
-them, the bound on requests in flight, and a count of throttled answers."""
+"""Client-side rate caps per service and region and adaptive rates per API (token buckets),
+the pool that honours them, the bound on requests in flight, and a count of throttled
+answers."""
 
 from __future__ import annotations
 
@@ -188,15 +189,17 @@ def parse_rate_limits(
 # How an API's own rate follows the throttling it meets (RateLimiter.observe), chosen with
 # `make bench THROTTLE=...` (docs/performance.md#throttling). AWS throttles per API (service,
 # operation, account and region), so the rate that adapts is per API, under its lane's
-# fixed cap; an API has one only once it has been throttled.
-# - RUN throttled answers in a row set the API's rate to what it was accepted at: its
-#   un-throttled answers in the last ESTIMATE_S seconds (at least FLOOR_RATE), paced from
-#   an empty bucket (the server's is empty when it throttles). Under a rate throttle that
-#   is the server's rate (or its burst plus a second's refill), so one throttle event is
-#   enough, where halving over windows needed more windows than an API of a scan sees. A
-#   run, not one throttled answer: throttling at random (a fifth of the calls) makes a
-#   run of 5 about once in 3,000 answers, while a rate throttle makes one at once; and an
-#   estimate taken from an API's first few answers would be its demand, not a limit.
+# fixed cap; an API has one only once it is held to a rate.
+# - Held: at least HELD_REFUSED of its answers in the last ESTIMATE_S seconds throttled,
+#   and at least a third of them. Its rate is then what it was accepted at in that time
+#   (at least FLOOR_RATE), paced from an empty bucket (the server's is empty when it
+#   throttles). Under a rate throttle that is the server's rate (plus its burst), so one
+#   second of answers is enough, where halving a rate over windows needed more windows
+#   than an API of a scan sees. Not on the first throttled answer: under throttling at
+#   random an API's first second of answers is its demand so far, not a limit (holding
+#   APIs there made a scan 11x slower, measured while jobs were still queued by lane);
+#   nor only after a run of throttled answers, which a rate throttle interleaves with
+#   accepted ones.
 # - Then decisions are taken once per window (at least WINDOW seconds and WINDOW_ANSWERS
 #   answers). A window with more than CUT_FRACTION of its answers throttled sets the rate to
 #   the calls per second accepted in it. When the window after such a measured cut is still
@@ -238,9 +241,10 @@ class _Api:
 
 
 class RateLimiter:
-    """One token bucket per (service, region), shared by the threads calling it.
+    """One token bucket per (service, region), shared by the threads calling it, and one
+    per API (service, region, operation) once that API is held to a rate (observe).
 
-    Hooked on botocore's before-send event, so retries pass through the cap as well.
+    Hooked on botocore's before-send event, so retries pass through the caps as well.
     A service's rate is its entry in `overrides`, else `rate` for every service, else
     SERVICE_RATES, else DEFAULT_RATE.
     A rate of 0 or less turns the cap off (throttled answers are still counted).
