@@ -445,7 +445,8 @@ class Collector:
                     for name, path in detail.call.params.items()
                 }
                 fut = self._detail_pool.submit(
-                    (detail.call.client or res.client, region_of(i)),
+                    # Queued by API: a throttled API's own rate holds back only its jobs.
+                    (detail.call.client or res.client, region_of(i), detail.call.operation),
                     self._read,
                     spec,
                     res,

@@ -172,7 +172,7 @@ class Target:
             client.meta.events.register("after-call", self._count)
             # After the counter, so a malformed answer is still counted as a call.
             install_answer_check(client, self.expected, self.max_attempts)
-            self.limiter.install(client, service, region)
+            self.limiter.install(client, service, region, self.max_attempts)
             self.in_flight.install(client)  # last: waiting for a rate token holds no slot
             self._clients[key] = client
             return client

@@ -1,8 +1,10 @@
-"""Client-side rate caps per service and region (token buckets), the pool that honours
-them, the bound on requests in flight, and a count of throttled answers."""
+"""Client-side rate caps per service and region and adaptive rates per API (token buckets),
+the pool that honours them, the bound on requests in flight, and a count of throttled
+answers."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -70,6 +72,7 @@ class TokenBucket:
         burst: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        empty: bool = False,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -77,21 +80,36 @@ class TokenBucket:
         self.burst = burst if burst is not None else max(1.0, rate)
         self._clock = clock
         self._sleep = sleep
-        self._tokens = self.burst
+        self._tokens = 0.0 if empty else self.burst
         self._last = clock()
+        self._epoch = 0  # set_rate(empty=True) voids the turns reserved before it
         self._lock = threading.Lock()
 
-    def set_rate(self, rate: float) -> None:
-        """A new refill rate from now on (the tokens due so far at the old one)."""
+    def set_rate(self, rate: float, empty: bool = False) -> None:
+        """A new refill rate from now on, the burst the new rate. The tokens due so far at
+        the old rate are kept; or, when `empty`, none is left and the calls already waiting
+        give up their turns and queue again at the new rate when they wake (a throttled
+        API's waiters would otherwise still go out at the rate that was throttled)."""
         with self._lock:
             self._refill()
             self.rate = rate
+            self.burst = max(1.0, rate)
+            if empty:
+                self._tokens = 0.0
+                self._epoch += 1
+            else:
+                self._tokens = min(self._tokens, self.burst)
 
     def _refill(self) -> None:
         """Adds the tokens due since the last call, up to the burst (caller holds the lock)."""
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
         self._last = now
+
+    def refund(self) -> None:
+        """Gives back a token taken by try_acquire and not spent."""
+        with self._lock:
+            self._tokens = min(self.burst, self._tokens + 1.0)
 
     def try_acquire(self) -> float:
         """Takes one token if there is one (returns 0.0); otherwise takes nothing and
@@ -105,13 +123,19 @@ class TokenBucket:
 
     def acquire(self) -> float:
         """Takes one token, sleeping if none is left; returns the seconds waited."""
-        with self._lock:
-            self._refill()
-            self._tokens -= 1.0
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
-        if wait > 0:
+        waited, epoch = 0.0, -1
+        while True:
+            with self._lock:
+                if waited and self._epoch == epoch:
+                    return waited
+                self._refill()
+                self._tokens -= 1.0
+                wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+                epoch = self._epoch
+            if wait <= 0:
+                return waited
             self._sleep(wait)
-        return wait
+            waited += wait
 
 
 # Where a rate cap applies: a service in a region. AWS throttles most APIs per account and
@@ -162,44 +186,65 @@ def parse_rate_limits(
     return every, overrides
 
 
-# How a lane's cap follows the throttling it meets (RateLimiter.observe), chosen with
-# `make bench THROTTLE=...` (docs/performance.md#throttling). Decisions are taken once per
-# window (at least WINDOW seconds and WINDOW_ANSWERS answers). When more than CUT_FRACTION
-# of a window's answers were throttled, the rate is cut by CUT_FACTOR; the next window
-# tells whether that helped. Under a rate throttle (every call above N/s refused) the
-# accepted calls per second stay the same after a cut (only refused ones are saved), so the
-# cut is kept and the lane converges near N. Under throttling that does not depend on the
-# rate (a share of calls refused at random) the accepted calls per second fall with the
-# cut: it is undone, and no cut is tried for FUTILE_S seconds; retries absorb that kind.
-# Without a cut the rate grows back by RECOVER_PER_S of the cap per second.
+# How an API's own rate follows the throttling it meets (RateLimiter.observe), chosen with
+# `make bench THROTTLE=...` (docs/performance.md#throttling). AWS throttles per API (service,
+# operation, account and region), so the rate that adapts is per API, under its lane's
+# fixed cap; an API has one only once it is held to a rate.
+# - Held: at least HELD_REFUSED of its answers in the last ESTIMATE_S seconds throttled,
+#   and at least a third of them. Its rate is then what it was accepted at in that time
+#   (at least FLOOR_RATE), paced from an empty bucket (the server's is empty when it
+#   throttles). Under a rate throttle that is the server's rate (plus its burst), so one
+#   second of answers is enough, where halving a rate over windows needed more windows
+#   than an API of a scan sees. Not on the first throttled answer: under throttling at
+#   random an API's first second of answers is its demand so far, not a limit (holding
+#   APIs there made a scan 11x slower, measured while jobs were still queued by lane);
+#   nor only after a run of throttled answers, which a rate throttle interleaves with
+#   accepted ones.
+# - Then decisions are taken once per window (at least WINDOW seconds and WINDOW_ANSWERS
+#   answers). A window with more than CUT_FRACTION of its answers throttled sets the rate to
+#   the calls per second accepted in it. When the window after such a measured cut is still
+#   throttled, the throttling is not about the rate (a share refused whatever the rate):
+#   the API's rate is dropped (the lane's cap alone again) and none is set for FUTILE_S
+#   seconds; retries absorb that kind.
+# - A window with little throttling raises the rate by PROBE of itself per second.
+ESTIMATE_S = 1.0
 WINDOW = 1.0
-WINDOW_ANSWERS = 30
+WINDOW_ANSWERS = 6
+HELD_REFUSED = 4
 CUT_FRACTION = 0.1
-CUT_FACTOR = 0.5
-KEPT_IF_ACCEPTED = 0.75
-FUTILE_S = 10.0
-RECOVER_PER_S = 0.05
-FLOOR_RATE = 0.5
+FUTILE_S = 60.0
+PROBE = 0.05
+FLOOR_RATE = 1.0
+# More attempts for a throttled read than for other failures (Target.max_attempts).
+THROTTLED_EXTRA_ATTEMPTS = 3
+
+# Where an adaptive rate applies: a service's operation in a region.
+Api = tuple[str, str, str]
+# What FairPool queues by: a lane, or an API of one (a job that makes that API's call).
+Queue = Lane | Api
 
 
-class _Lane:
-    """One lane's answers in the current window and its last decisions."""
+class _Api:
+    """One API's recent answers and its adaptive rate, once it has been throttled."""
 
     def __init__(self, now: float) -> None:
-        self.start = now
+        # The times of its un-throttled and throttled answers in the last ESTIMATE_S.
+        self.accepted: deque[float] = deque()
+        self.refused: deque[float] = deque()
+        self.bucket: TokenBucket | None = None
+        self.start = now  # the current window's
         self.answers = 0
         self.throttles = 0
-        self.raised = now  # the last growth
-        # The last cut, while the window after it decides whether it helped: the rate
-        # before it and the calls per second accepted before it.
-        self.undo: tuple[float, float] | None = None
+        # The last decision cut the rate to a measured one (the next window judges it).
+        self.cut = False
         self.futile_until = now - 1.0
 
 
 class RateLimiter:
-    """One token bucket per (service, region), shared by the threads calling it.
+    """One token bucket per (service, region), shared by the threads calling it, and one
+    per API (service, region, operation) once that API is held to a rate (observe).
 
-    Hooked on botocore's before-send event, so retries pass through the cap as well.
+    Hooked on botocore's before-send event, so retries pass through the caps as well.
     A service's rate is its entry in `overrides`, else `rate` for every service, else
     SERVICE_RATES, else DEFAULT_RATE.
     A rate of 0 or less turns the cap off (throttled answers are still counted).
@@ -224,48 +269,78 @@ class RateLimiter:
         # A token FairPool took for the job a thread is running: that job's first call to
         # the service spends it instead of taking another.
         self._prepaid = threading.local()
-        self._lanes: dict[Lane, _Lane] = {}
-        # Each lane's cuts (the rate fell), for --stats and the bench.
-        self.cuts: dict[Lane, int] = defaultdict(int)
+        self._apis: dict[Api, _Api] = {}
+        # Each API's rate decisions (first estimate, cuts, drops), for tests and the bench.
+        self.cuts: dict[Api, int] = defaultdict(int)
 
-    def observe(self, service: str, region: str, throttled: bool) -> None:
-        """Adjusts the lane's rate after an answer (see CUT_FRACTION and the lines above)."""
-        bucket = self.bucket(service, region)
-        if bucket is None:
-            return
+    def api_rate(self, service: str, region: str, operation: str) -> float | None:
+        """The API's own adaptive rate, or None while it has none (the lane's cap alone)."""
+        api = self._apis.get((service, region, operation))
+        return None if api is None or api.bucket is None else api.bucket.rate
+
+    def api_bucket(self, service: str, region: str, operation: str) -> TokenBucket | None:
+        api = self._apis.get((service, region, operation))
+        return None if api is None else api.bucket
+
+    def observe(self, service: str, region: str, operation: str, throttled: bool) -> None:
+        """Adjusts the API's own rate after one of its answers (see ESTIMATE_S and the
+        lines around it)."""
         cap = self.rate_for(service)
+        if cap <= 0:
+            return
         now = self._clock()
-        new = None
+        key = (service, region, operation)
         with self._lock:
-            lane = self._lanes.get((service, region))
-            if lane is None:
-                lane = self._lanes[(service, region)] = _Lane(now)
-            lane.answers += 1
-            lane.throttles += throttled
-            elapsed = now - lane.start
-            if lane.answers >= WINDOW_ANSWERS and elapsed >= WINDOW:
-                accepted = (lane.answers - lane.throttles) / elapsed
-                share = lane.throttles / lane.answers
-                if lane.undo is not None:
-                    before_rate, before_accepted = lane.undo
-                    lane.undo = None
-                    if accepted < KEPT_IF_ACCEPTED * before_accepted and share > CUT_FRACTION:
-                        # The cut cost accepted calls and throttling went on as before: it
-                        # is not about the rate.
-                        new = before_rate
-                        lane.futile_until = now + FUTILE_S
-                        self.cuts[(service, region)] -= 1
-                if new is None and share > CUT_FRACTION and now >= lane.futile_until:
-                    lane.undo = (bucket.rate, accepted)
-                    new = max(FLOOR_RATE, bucket.rate * CUT_FACTOR)
-                    self.cuts[(service, region)] += 1
-                lane.start, lane.answers, lane.throttles = now, 0, 0
-                lane.raised = now
-            elif lane.undo is None and not throttled and bucket.rate < cap:
-                new = min(cap, bucket.rate + cap * RECOVER_PER_S * (now - lane.raised))
-                lane.raised = now
-        if new is not None and new != bucket.rate:
-            bucket.set_rate(new)
+            api = self._apis.get(key)
+            if api is None:
+                api = self._apis[key] = _Api(now)
+            for recent in (api.accepted, api.refused):
+                while recent and recent[0] <= now - ESTIMATE_S:
+                    recent.popleft()
+            (api.refused if throttled else api.accepted).append(now)
+            accepted_1s, refused_1s = len(api.accepted), len(api.refused)
+            # The last second says the API is held to a rate: a third of its answers or more
+            # refused, HELD_REFUSED at least.
+            held = refused_1s >= HELD_REFUSED and 2 * refused_1s >= accepted_1s
+            if api.bucket is None:
+                if held and now >= api.futile_until:
+                    # Held to a rate (or again, after a futile period): the rate the API was
+                    # accepted at in the last second, paced from an empty bucket.
+                    api.bucket = TokenBucket(
+                        min(cap, max(FLOOR_RATE, float(accepted_1s))),
+                        clock=self._clock,
+                        sleep=self._sleep,
+                        empty=True,
+                    )
+                    api.cut = False
+                    api.start, api.answers, api.throttles = now, 0, 0
+                    self.cuts[key] += 1
+                return
+            api.answers += 1
+            api.throttles += throttled
+            elapsed = now - api.start
+            if elapsed < WINDOW or api.answers < WINDOW_ANSWERS:
+                return
+            bucket = api.bucket
+            accepted = (api.answers - api.throttles) / elapsed
+            throttled_share = api.throttles / api.answers
+            api.start, api.answers, api.throttles = now, 0, 0
+            if throttled_share > CUT_FRACTION:
+                if api.cut:
+                    # Measured and still throttled: not about the rate.
+                    api.bucket = None
+                    api.futile_until = now + FUTILE_S
+                    api.cut = False
+                    self.cuts[key] += 1
+                    return
+                new, empty = min(cap, max(FLOOR_RATE, accepted)), True
+                api.cut = True
+                self.cuts[key] += 1
+            else:
+                api.cut = False
+                new, empty = min(cap, bucket.rate * (1 + PROBE * elapsed)), False
+        if new != bucket.rate or empty:
+            bucket.set_rate(new, empty=empty)
 
     def rate_for(self, service: str) -> float:
         if service in self.overrides:
@@ -285,15 +360,25 @@ class RateLimiter:
                 self._buckets[(service, region)] = found
             return found
 
-    def try_acquire(self, service: str, region: str) -> float:
-        """0.0 if a call to `service` in `region` may go now (a token is taken for it),
-        else the seconds until one may."""
+    def try_acquire(self, service: str, region: str, operation: str = "") -> float:
+        """0.0 if a call to `service` in `region` (to `operation`, if given) may go now (a
+        token is taken for it from the lane's cap and from the API's rate, if it has
+        one), else the seconds until one may."""
+        own = self.api_bucket(service, region, operation) if operation else None
+        if own is not None:
+            wait = own.try_acquire()
+            if wait > 0:
+                return wait
         bucket = self.bucket(service, region)
-        return 0.0 if bucket is None else bucket.try_acquire()
+        wait = 0.0 if bucket is None else bucket.try_acquire()
+        if wait > 0 and own is not None:
+            own.refund()
+        return wait
 
-    def prepay(self, lane: Lane | None) -> None:
-        """The current thread holds a token for its next call in `lane` (None: none)."""
-        self._prepaid.lane = lane
+    def prepay(self, queue: Queue | None) -> None:
+        """The current thread holds a token for its next call in `queue`'s lane (and, for
+        an API's queue, that API's token if it had a rate of its own; None: no token)."""
+        self._prepaid.lane = queue
 
     def handoff(self) -> Callable[[], None]:
         """Moves the current thread's prepaid token to another thread: call the result there
@@ -306,31 +391,56 @@ class RateLimiter:
         with self._lock:
             self.waited[service] += seconds
 
-    def install(self, client: Any, service: str, region: str) -> None:
+    def install(self, client: Any, service: str, region: str, max_attempts: int = 0) -> None:
+        """Hooks the caps on a client's events. A throttled answer that outlasted botocore's
+        `max_attempts` (0: unknown) gets THROTTLED_EXTRA_ATTEMPTS more: each waits for its
+        API's token, so they cost time, not a storm, and a read is lost to throttling only
+        after 8 throttled answers in a row (a fifth throttled at random: about once in
+        400,000 reads, against once in 3,000 after 5)."""
         bucket = self.bucket(service, region)
         lane = (service, region)
 
-        def before_send(**_: Any) -> None:
+        def before_send(event_name: str = "", **_: Any) -> None:
+            # Every attempt passes here (botocore builds and sends a retry anew), so a
+            # throttled call's retry waits for its API's token as the first attempt did.
             if bucket is None:
                 return
-            if getattr(self._prepaid, "lane", None) == lane:
+            operation = event_name.rpartition(".")[2]
+            prepaid = getattr(self._prepaid, "lane", None)
+            if prepaid is not None and prepaid[:2] == lane:
                 self._prepaid.lane = None
-                return
-            waited = bucket.acquire()
-            if waited:
-                self.add_wait(service, waited)
+            else:
+                waited = bucket.acquire()
+                if waited:
+                    self.add_wait(service, waited)
+            # The event is before-send.<service id>.<operation>: the API's own rate, once
+            # it has been throttled, unless FairPool took its token for a job queued by API
+            # (or the rate was set since: one call over it).
+            api = self.api_bucket(service, region, operation)
+            if api is not None and prepaid != (*lane, operation):
+                waited = api.acquire()
+                if waited:
+                    self.add_wait(service, waited)
 
-        def needs_retry(response: Any = None, operation: Any = None, **_: Any) -> None:
-            # Observes only; botocore's own retry handler decides whether to retry.
+        def needs_retry(
+            response: Any = None, operation: Any = None, attempts: int = 1, **_: Any
+        ) -> float | None:
+            # Observes; botocore's own retry handler decides whether to retry, up to its
+            # max_attempts (it answers None from then on, and this handler's delay counts).
             if not response or operation is None:
-                return
+                return None
             parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
             code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
             throttled = code in THROTTLE_CODES
             if throttled:
                 with self._lock:
                     self.throttled[(service, operation.name)] += 1
-            self.observe(service, region, throttled)
+            self.observe(service, region, operation.name, throttled)
+            extra = max_attempts <= attempts < max_attempts + THROTTLED_EXTRA_ATTEMPTS
+            if throttled and max_attempts and extra:
+                # botocore's legacy back-off (base 2, full jitter), at most 8 s.
+                return random.uniform(0, min(8.0, 2.0 ** (attempts - 1)))
+            return None
 
         client.meta.events.register("before-send", before_send)
         client.meta.events.register("needs-retry", needs_retry)
@@ -349,22 +459,25 @@ class FairPool:
     job of the next lane (service and region, round robin) whose bucket has a token now,
     takes the token for it (the job's first call spends it, see RateLimiter.prepay), and
     sleeps only when no queued lane has a token. Lanes without a cap are always ready.
+    Jobs queued by API (service, region, operation) wait for that API's own rate as well
+    (RateLimiter.observe), so a throttled API's jobs do not put every worker to sleep in
+    its bucket while the lane's other APIs have work.
     """
 
     def __init__(self, workers: int, limiter: RateLimiter | None, name: str) -> None:
         self._workers = max(1, workers)
         self._limiter = limiter
         self._name = name
-        self._queues: dict[Lane, deque[_Job]] = {}
-        self._order: deque[Lane] = deque()  # lanes with queued jobs, next in turn first
-        self._blocked_since: dict[Lane, float] = {}
+        self._queues: dict[Queue, deque[_Job]] = {}
+        self._order: deque[Queue] = deque()  # lanes with queued jobs, next in turn first
+        self._blocked_since: dict[Queue, float] = {}
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._idle = 0  # threads waiting in _take
         self._queued = 0  # jobs not yet taken
         self._shutdown = False
 
-    def submit(self, lane: Lane, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, lane: Queue, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         fut: Future[Any] = Future()
         with self._cond:
             if self._shutdown:
@@ -400,7 +513,7 @@ class FairPool:
                 self._queued = 0
             self._cond.notify_all()
 
-    def _take(self) -> tuple[Lane, _Job] | None:
+    def _take(self) -> tuple[Queue, _Job] | None:
         with self._cond:
             while True:
                 timeout: float | None = None  # no capped lane to wait for: until notified
@@ -420,7 +533,7 @@ class FairPool:
                 self._cond.wait(timeout)
                 self._idle -= 1
 
-    def _pop(self, lane: Lane) -> _Job:
+    def _pop(self, lane: Queue) -> _Job:
         queue = self._queues[lane]
         job = queue.popleft()
         self._queued -= 1
