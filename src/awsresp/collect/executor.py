@@ -553,7 +553,7 @@ class Collector:
                             for name, path in read.call.params.items()
                         }
                         fut = self._detail_pool.submit(
-                            (read.call.client or res.client, region),
+                            (read.call.client or res.client, region, read.call.operation),
                             self._read,
                             spec,
                             res,
