@@ -348,9 +348,16 @@ class Identity:
     partition: str
 
 
+# The reads before collection (the identity every output names, the region list) are made
+# even when the scan's deadline has just passed (a Lambda started with little time left
+# still writes its incomplete outputs), for at most this long past it.
+_STARTUP_GRACE_S = 10.0
+
+
 def _until(target: Target, deadline: float | None) -> float | None:
-    """When a read before collection is abandoned: its call deadline or the scan's."""
-    ends = [] if deadline is None else [deadline]
+    """When a read before collection is abandoned: its call deadline, or the scan's (with
+    the grace above)."""
+    ends = [] if deadline is None else [max(deadline, time.monotonic() + _STARTUP_GRACE_S)]
     if target.call_deadline is not None:
         ends.append(time.monotonic() + target.call_deadline)
     return min(ends) if ends else None
