@@ -224,20 +224,7 @@ def _detail_calls(
     for item, config in applying:
         item_region = str(item.get("region") or region)
         call_region = region if item_region == GLOBAL else item_region
-        params = {
-            name: _each_param(path, config, account, call_region)
-            for name, path in detail.call.params.items()
-        }
-        key = (
-            client,
-            call_region,
-            detail.call.operation,
-            _key({**detail.call.const_params, **params}),
-        )
-        if key not in seen:
-            seen.add(key)
-            calls += 1
-            result.by_lane[(client, call_region)] += 1
+        calls += _one_call(client, call_region, detail.call, config, account, result, seen)
     result.by_service[spec.service] += calls
     return calls
 
@@ -276,21 +263,30 @@ def _each_calls(
                     # Counted once per region with the hooks' and joins' reads.
                     hook_ops.add((client, call_region, read.call.operation))
                     continue
-                params = {
-                    name: _each_param(path, element, account, call_region)
-                    for name, path in read.call.params.items()
-                }
-                key = (
-                    client,
-                    call_region,
-                    read.call.operation,
-                    _key({**read.call.const_params, **params}),
-                )
-                if key not in seen:
-                    seen.add(key)
-                    calls += 1
-                    result.by_lane[(client, call_region)] += 1
+                calls += _one_call(client, call_region, read.call, element, account, result, seen)
     return calls
+
+
+def _one_call(
+    client: str,
+    region: str,
+    call: Any,
+    source: Mapping[str, Any],
+    account: str,
+    result: MinimumCalls,
+    seen: set[tuple[str, str, str, str]],
+) -> int:
+    """One call with its parameters from `source` (an item or an element): 1 when no earlier
+    call had the same client, region, operation and parameters (the engine makes it once)."""
+    params = {
+        name: _each_param(path, source, account, region) for name, path in call.params.items()
+    }
+    key = (client, region, call.operation, _key({**call.const_params, **params}))
+    if key in seen:
+        return 0
+    seen.add(key)
+    result.by_lane[(client, region)] += 1
+    return 1
 
 
 def _each_param(path: Any, element: Mapping[str, Any], account: str, region: str) -> Any:
