@@ -607,3 +607,27 @@ def test_token_bucket_emptied_at_a_lower_rate_requeues_its_waiters() -> None:
     assert bucket.acquire() == 0.0
     # Reserved a turn 1 s ahead at 1/s; woken after the cut, it queues again at 0.5/s.
     assert bucket.acquire() == pytest.approx(1.0 + 2.0)
+
+
+def test_minimum_calls_count_each_element_read_once_and_joins_once_per_region() -> None:
+    specs = [s for s in load_specs() if s.service in ("guardduty", "config")]
+    detectors = {"Detectors": [{"DetectorId": "d1"}, {"DetectorId": "d2"}]}
+    recorders = {"Recorders": [{"name": "default"}, {"name": "AWSConfigurationRecorderForX"}]}
+    found = minimum_calls(
+        specs,
+        [
+            {"type": "guardduty.detection", "region": "us-east-1", "config": detectors},
+            {"type": "guardduty.detection", "region": "eu-west-1", "config": {"Detectors": []}},
+            {"type": "config.recorder", "region": "us-east-1", "config": recorders},
+            {"type": "config.recorder", "region": "eu-west-1", "config": {"Recorders": []}},
+        ],
+        ["us-east-1", "eu-west-1"],
+    )
+    # ListDetectors in each region, GetDetector per detector found.
+    assert found.by_lane[("guardduty", "us-east-1")] == 1 + 2
+    assert found.by_lane[("guardduty", "eu-west-1")] == 1
+    # Config: the recorders' status is one joined read, only where a recorder was found.
+    config_calls = {r.type: r for s in specs for r in s.resources}["config.recorder"].details
+    per_region = len([d for d in config_calls if d.call])
+    assert found.by_lane[("config", "us-east-1")] == per_region + 1
+    assert found.by_lane[("config", "eu-west-1")] == per_region
