@@ -201,6 +201,10 @@ def test_each_reads_are_ordered_by_the_fields_they_name(tmp_path: Path) -> None:
             "names ['Later'], made by it or a later read",
         ),
         ("read: []", "names at least one call"),
+        (
+            "read: [{operation: DescribeNetworkInterfaces, over: 'Ids[]'}]",
+            "puts its results 'into' a field",
+        ),
         ("{read: [{operation: X1, bogus: 1}]}", "unknown key(s): bogus"),
         ("{as: Id}", "missing 'read'"),
     ],

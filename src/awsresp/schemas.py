@@ -186,6 +186,8 @@ class EachRead(CallEntry):
     # The field of the element the result goes into; without it a result object is merged.
     into: str | None = None
     join: JoinEntry | None = None
+    # One call per value at this path of the element (params and region then read `@`).
+    over: str | None = None
 
 
 class EachEntry(_Strict):

@@ -547,21 +547,24 @@ class Collector:
                     for row in listed:
                         if not isinstance(row, dict):
                             continue
-                        region = self._element_region(read, row, region_of(i))
-                        params = {
-                            name: self._param(path, row, region)
-                            for name, path in read.call.params.items()
-                        }
-                        fut = self._detail_pool.submit(
-                            (read.call.client or res.client, region, read.call.operation),
-                            self._read,
-                            spec,
-                            res,
-                            region,
-                            read.call,
-                            params,
-                        )
-                        jobs.append((i, row, read, region, fut))
+                        if read.over:
+                            row[str(read.into)] = []
+                        for source in _sources(read, row):
+                            region = self._element_region(read, source, region_of(i))
+                            params = {
+                                name: self._param(path, source, region)
+                                for name, path in read.call.params.items()
+                            }
+                            fut = self._detail_pool.submit(
+                                (read.call.client or res.client, region, read.call.operation),
+                                self._read,
+                                spec,
+                                res,
+                                region,
+                                read.call,
+                                params,
+                            )
+                            jobs.append((i, row, read, region, fut))
             for i, row, read, region, fut in jobs:
                 try:
                     value = self._settle(spec, res, region, read.call, fut.result())
@@ -569,7 +572,10 @@ class Collector:
                     self._record(failure.issue)
                     failed.add(i)
                     continue
-                _put(row, read, value)
+                if read.over:
+                    row[str(read.into)] += value if isinstance(value, list) else []
+                else:
+                    _put(row, read, value)
         for i, listed in rows.items():
             if i in failed:
                 configs[i][key] = None
@@ -578,7 +584,7 @@ class Collector:
                 configs[i][key] = listed
 
     @staticmethod
-    def _element_region(read: EachRead, row: Mapping[str, Any], default: str) -> str:
+    def _element_region(read: EachRead, row: Any, default: str) -> str:
         found = shapes.search(read.region, row) if read.region else None
         return str(found) if found else default
 
@@ -673,7 +679,7 @@ class Collector:
                     continue
                 _put(row, read, value)
 
-    def _param(self, path: Any, item: Mapping[str, Any], region: str) -> Any:
+    def _param(self, path: Any, item: Any, region: str) -> Any:
         if isinstance(path, list):
             return [self._param(p, item, region) for p in path]
         if path == "$account":
@@ -748,6 +754,16 @@ def _finish(call: CallSpec, value: Any) -> Any:
     if call.transform:
         value = hooks.TRANSFORMS[call.transform](value)
     return value
+
+
+def _sources(read: EachRead, row: dict[str, Any]) -> list[Any]:
+    """What an `each` read's parameters are read from: the element, or (`over`) each
+    distinct value at that path of it."""
+    if not read.over:
+        return [row]
+    found = shapes.search(read.over, row)
+    values = found if isinstance(found, list) else [] if found is None else [found]
+    return list(dict.fromkeys(v for v in values if isinstance(v, str | int | float)))
 
 
 def _put(row: dict[str, Any], read: EachRead, value: Any) -> None:

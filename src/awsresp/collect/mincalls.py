@@ -53,7 +53,7 @@ def _items_by_type(resources: Iterable[Mapping[str, Any]]) -> dict[str, list[Map
     return out
 
 
-def _param(path: str, config: Mapping[str, Any], account: str, region: str) -> Any:
+def _param(path: str, config: Any, account: str, region: str) -> Any:
     if path == "$account":
         return account
     if path == "$region":
@@ -255,6 +255,12 @@ def _each_calls(
                 continue
             for read in detail.each.reads:
                 client = read.call.client or res.client
+                if read.over:
+                    for value in _over(read.over, element):
+                        found = shapes.search(read.region, value) if read.region else None
+                        at = str(found) if found else own_region
+                        calls += _one_call(client, at, read.call, value, account, result, seen)
+                    continue
                 found = shapes.search(read.region, element) if read.region else None
                 call_region = str(found) if found else own_region
                 if read.join:
@@ -267,11 +273,17 @@ def _each_calls(
     return calls
 
 
+def _over(path: str, element: Mapping[str, Any]) -> list[Any]:
+    found = shapes.search(path, element)
+    values = found if isinstance(found, list) else [] if found is None else [found]
+    return list(dict.fromkeys(v for v in values if isinstance(v, str | int | float)))
+
+
 def _one_call(
     client: str,
     region: str,
     call: Any,
-    source: Mapping[str, Any],
+    source: Any,
     account: str,
     result: MinimumCalls,
     seen: set[tuple[str, str, str, str]],
@@ -289,7 +301,7 @@ def _one_call(
     return 1
 
 
-def _each_param(path: Any, element: Mapping[str, Any], account: str, region: str) -> Any:
+def _each_param(path: Any, element: Any, account: str, region: str) -> Any:
     if isinstance(path, list):
         return [_each_param(p, element, account, region) for p in path]
     return _param(path, element, account, region)

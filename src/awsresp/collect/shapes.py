@@ -112,8 +112,11 @@ def join_values(
 
 def each_read_roots(read: EachRead) -> set[str]:
     """The element's fields an `each` read names (parameters, region, join key)."""
-    paths = [p for v in read.call.params.values() for p in (v if isinstance(v, list) else [v])]
-    paths += [read.region] if read.region else []
+    if read.over:  # its parameters and region read the values, not the element
+        paths = [read.over]
+    else:
+        paths = [p for v in read.call.params.values() for p in (v if isinstance(v, list) else [v])]
+        paths += [read.region] if read.region else []
     paths += [read.join.item_key] if read.join else []
     return {r for p in paths if isinstance(p, str) and not p.startswith("$") for r in roots(p)}
 

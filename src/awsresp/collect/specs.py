@@ -69,6 +69,10 @@ class EachRead:
     # One read of a listing (per client and region) instead of a call per element: the
     # entries whose `key` is the element's `item_key`, as a detail's join.
     join: JoinSpec | None = None
+    # One call per value at this path of the element (an alarm's topics): `params` and
+    # `region` are then paths into the value (`@` is the value), and the results, lists,
+    # go one after another `into` the field.
+    over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,14 +274,17 @@ def _each(file: str, where: str, node: Any, iam_prefix: str) -> EachSpec:
     for n, rnode in enumerate(reads_node):
         rwhere = f"{where} read {n + 1}"
         rr = _Reader(file, rwhere, rnode, set(rnode) if isinstance(rnode, dict) else set())
-        region, into = rr.get("region", str), rr.get("into", str)
+        region, into, over = rr.get("region", str), rr.get("into", str), rr.get("over", str)
         _check_path(rr, "region", region)
-        body = {k: v for k, v in rnode.items() if k not in ("region", "into", "join")}
+        _check_path(rr, "over", over)
+        body = {k: v for k, v in rnode.items() if k not in ("region", "into", "join", "over")}
         call = _call(rr, body, rwhere, iam_prefix, False)
         join = _join(file, rwhere, rnode["join"]) if "join" in rnode else None
         if join and call.params:
             raise rr.fail("a join reads its listing once: const_params only, no per-item params")
-        reads.append(EachRead(call, region, into, join))
+        if over and (join or not into):
+            raise rr.fail("a read 'over' values puts its results 'into' a field, and is no join")
+        reads.append(EachRead(call, region, into, join, over))
     from awsresp.collect.shapes import each_read_roots
 
     for n, read in enumerate(reads):
