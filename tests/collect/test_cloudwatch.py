@@ -79,7 +79,8 @@ def test_trails_and_alarms_are_read_in_their_own_regions() -> None:
         Threshold=90,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
-    inv = collect_inventory({"cloudtrail", "cloudwatch"})
+    target = Target(boto3.Session(region_name=REGION))
+    inv = collect_inventory({"cloudtrail", "cloudwatch"}, target=target)
     assert inv.complete, inv.issues
     trails = {t["Name"]: t for t in one_fact(inv, "cloudtrail.account").config["Trails"]}
     main = trails["org-main"]
@@ -114,6 +115,10 @@ def test_trails_and_alarms_are_read_in_their_own_regions() -> None:
     fact = one_fact(inv, "cloudwatch.cis-alarms")
     assert judge("logging-detection.cloudwatch.alarm-unauthorized-api-calls", fact) == "pass"
     assert judge("logging-detection.cloudwatch.alarm-cmk-disable-or-deletion", fact) == "fail"
+    # Subscriptions per topic (CIS's audit), read in the topic's region: ListSubscriptions
+    # would leave out those another account made to the topic.
+    assert target.stats.calls[("sns", "ListSubscriptionsByTopic")] == 1
+    assert ("sns", "ListSubscriptions") not in target.stats.calls
 
 
 @mock_aws

@@ -759,11 +759,7 @@ def _finish(call: CallSpec, value: Any) -> Any:
 def _sources(read: EachRead, row: dict[str, Any]) -> list[Any]:
     """What an `each` read's parameters are read from: the element, or (`over`) each
     distinct value at that path of it."""
-    if not read.over:
-        return [row]
-    found = shapes.search(read.over, row)
-    values = found if isinstance(found, list) else [] if found is None else [found]
-    return list(dict.fromkeys(v for v in values if isinstance(v, str | int | float)))
+    return shapes.over_values(read.over, row) if read.over else [row]
 
 
 def _put(row: dict[str, Any], read: EachRead, value: Any) -> None:

@@ -256,7 +256,7 @@ def _each_calls(
             for read in detail.each.reads:
                 client = read.call.client or res.client
                 if read.over:
-                    for value in _over(read.over, element):
+                    for value in shapes.over_values(read.over, element):
                         found = shapes.search(read.region, value) if read.region else None
                         at = str(found) if found else own_region
                         calls += _one_call(client, at, read.call, value, account, result, seen)
@@ -271,12 +271,6 @@ def _each_calls(
                     continue
                 calls += _one_call(client, call_region, read.call, element, account, result, seen)
     return calls
-
-
-def _over(path: str, element: Mapping[str, Any]) -> list[Any]:
-    found = shapes.search(path, element)
-    values = found if isinstance(found, list) else [] if found is None else [found]
-    return list(dict.fromkeys(v for v in values if isinstance(v, str | int | float)))
 
 
 def _one_call(

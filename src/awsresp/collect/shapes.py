@@ -134,3 +134,10 @@ def each_stages(reads: Sequence[EachRead]) -> list[list[EachRead]]:
             stages.append([])
         stages[stage].append(read)
     return stages
+
+
+def over_values(path: str, element: Any) -> list[Any]:
+    """The distinct values at an `each` read's `over` path (an alarm's topics), in order."""
+    found = search(path, element)
+    values = found if isinstance(found, list) else [] if found is None else [found]
+    return list(dict.fromkeys(v for v in values if isinstance(v, str | int | float)))
