@@ -366,8 +366,25 @@ def test_accounts_not_started_by_the_runs_deadline_are_failed_rows_not_missing()
 
 
 def test_org_scan_takes_a_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from awsresp import org as org_module
+
+    given: list[float | None] = []
+    scan_account = org_module.scan_account
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        given.append(kwargs.get("deadline"))
+        return scan_account(*args, **kwargs)
+
+    monkeypatch.setattr(org_module, "scan_account", recording)
+    started = time.monotonic()
     with organization() as org:
         result = _scan_org(org, tmp_path, monkeypatch, "--deadline", "600")
+    # Every account's scan got the run's deadline: 600 s after the command started.
+    ended = time.monotonic()
+    assert given and all(d is not None and started + 600 <= d <= ended + 600 for d in given)
+    assert len(set(given)) == 1
     # As without one (the run is incomplete for its two broken accounts: exit 0 without
     # --fail-on-incomplete), every scanned account has rows.
     assert result.exit_code == 0, result.output

@@ -33,6 +33,7 @@ from awsresp.collect.specs import (
     CallSpec,
     DetailSpec,
     EachRead,
+    JoinSpec,
     ResourceSpec,
     ServiceSpec,
     is_template,
@@ -288,23 +289,11 @@ class Collector:
                 call.page_size,
             )
         except ClientError as exc:
-            err = exc.response.get("Error", {})
             code = error_code(exc)
             if code in call.absent_on:
                 return ABSENT
-            kind = classify(code, call.not_enabled_on)
-            raise CallFailed(
-                CollectionIssue(
-                    service=spec.service,
-                    region=region,
-                    operation=call.operation,
-                    error_code=code,
-                    kind=kind,
-                    message=one_line(str(err.get("Message", ""))),
-                    resource_type=res.type,
-                    iam_action=call.iam_action,
-                )
-            ) from None
+            message = str(exc.response.get("Error", {}).get("Message", ""))
+            raise CallFailed(_call_issue(spec, res, region, call, code, message)) from None
         except CallFailed as failure:
             issue = dataclasses.replace(
                 failure.issue,
@@ -498,18 +487,8 @@ class Collector:
         first = first if isinstance(first, dict) else {}
         code = str(first.get("errorCode") or first.get("ErrorCode") or "MissingResult")
         message = str(first.get("errorMessage") or first.get("ErrorMessage") or "")
-        raise CallFailed(
-            CollectionIssue(
-                service=spec.service,
-                region=region,
-                operation=call.operation,
-                error_code=code,
-                kind=classify(code, call.not_enabled_on),
-                message=one_line(message or f"the answer has no {call.result}"),
-                resource_type=res.type,
-                iam_action=call.iam_action,
-            )
-        )
+        message = message or f"the answer has no {call.result}"
+        raise CallFailed(_call_issue(spec, res, region, call, code, message))
 
     def _each(
         self,
@@ -619,23 +598,32 @@ class Collector:
                 by_region.setdefault(region_of(i), []).append(i)
         call, join = detail.call, detail.join
         for region, indexes in by_region.items():
-            answer: Any = []
-            if any(shapes.join_keys(join, configs[i]) for i in indexes):
-                try:
-                    answer = self._read(spec, res, region, call, {})
-                except CallFailed as failure:
-                    self._record(failure.issue)
-                    for i in indexes:
-                        configs[i][detail.key] = None
-                        unreadable[i].add(detail.key)
-                    continue
-            if answer is ABSENT:
-                answer = []
-            values = shapes.join_values(
-                join, answer, [configs[i] for i in indexes], lambda v: _finish(call, v)
-            )
-            for i, value in zip(indexes, values, strict=True):
-                configs[i][detail.key] = value
+            try:
+                matched = self._joined(spec, res, region, call, join, [configs[i] for i in indexes])
+            except CallFailed as failure:
+                self._record(failure.issue)
+                for i in indexes:
+                    configs[i][detail.key] = None
+                    unreadable[i].add(detail.key)
+                continue
+            for i, entries in zip(indexes, matched, strict=True):
+                configs[i][detail.key] = _finish(call, entries)
+
+    def _joined(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region: str,
+        call: CallSpec,
+        join: JoinSpec,
+        sources: Sequence[Mapping[str, Any]],
+    ) -> list[list[Any]]:
+        """The listing's entries each source (an item, an element) names by key: one read
+        in the region, made only when some source names a key; a CallFailed if it fails."""
+        answer: Any = []
+        if any(shapes.join_keys(join, source) for source in sources):
+            answer = self._read(spec, res, region, call, {})
+        return shapes.join_values(join, [] if answer is ABSENT else answer, sources, lambda v: v)
 
     def _each_join(
         self,
@@ -659,20 +647,17 @@ class Collector:
                     region = self._element_region(read, row, region_of(i))
                     by_region.setdefault(region, []).append((i, row))
         for region, elements in by_region.items():
-            answer: Any = []
-            if any(shapes.join_keys(join, row) for _i, row in elements):
+            try:
+                matched = self._joined(
+                    spec, res, region, read.call, join, [row for _i, row in elements]
+                )
+            except CallFailed as failure:
+                self._record(failure.issue)
+                failed.update(i for i, _row in elements)
+                continue
+            for (i, row), entries in zip(elements, matched, strict=True):
                 try:
-                    answer = self._read(spec, res, region, read.call, {})
-                except CallFailed as failure:
-                    self._record(failure.issue)
-                    failed.update(i for i, _row in elements)
-                    continue
-            values = shapes.join_values(
-                join, [] if answer is ABSENT else answer, [row for _i, row in elements], lambda v: v
-            )
-            for (i, row), matched in zip(elements, values, strict=True):
-                try:
-                    value = self._settle(spec, res, region, read.call, matched)
+                    value = self._settle(spec, res, region, read.call, entries)
                 except CallFailed as failure:
                     self._record(failure.issue)
                     failed.add(i)
@@ -760,6 +745,22 @@ def _sources(read: EachRead, row: dict[str, Any]) -> list[Any]:
     """What an `each` read's parameters are read from: the element, or (`over`) each
     distinct value at that path of it."""
     return shapes.over_values(read.over, row) if read.over else [row]
+
+
+def _call_issue(
+    spec: ServiceSpec, res: ResourceSpec, region: str, call: CallSpec, code: str, message: str
+) -> CollectionIssue:
+    """A failed spec read as an issue: its service, type and the IAM action it needs."""
+    return CollectionIssue(
+        service=spec.service,
+        region=region,
+        operation=call.operation,
+        error_code=code,
+        kind=classify(code, call.not_enabled_on),
+        message=one_line(message),
+        resource_type=res.type,
+        iam_action=call.iam_action,
+    )
 
 
 def _put(row: dict[str, Any], read: EachRead, value: Any) -> None:

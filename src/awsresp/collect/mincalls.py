@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awsresp.collect import hooks, shapes
-from awsresp.collect.specs import DetailSpec, ResourceSpec, ServiceSpec
+from awsresp.collect.specs import CallSpec, DetailSpec, ResourceSpec, ServiceSpec
 
 GLOBAL = "global"
 # whoami: sts:GetCallerIdentity, before anything else.
@@ -276,7 +276,7 @@ def _each_calls(
 def _one_call(
     client: str,
     region: str,
-    call: Any,
+    call: CallSpec,
     source: Any,
     account: str,
     result: MinimumCalls,
@@ -301,7 +301,7 @@ def _each_param(path: Any, element: Any, account: str, region: str) -> Any:
     return _param(path, element, account, region)
 
 
-def _is_a_listing(spec: ServiceSpec, client: str, call: Any) -> bool:
+def _is_a_listing(spec: ServiceSpec, client: str, call: CallSpec) -> bool:
     return any(
         r.list
         and r.client == client

@@ -83,10 +83,13 @@ def applies(detail: DetailSpec, config: Mapping[str, Any]) -> bool:
     return not detail.when or bool(search(detail.when, config))
 
 
+def _as_list(found: Any) -> list[Any]:
+    """A path's value as a list: a list as it is, null as none, anything else as one."""
+    return found if isinstance(found, list) else [] if found is None else [found]
+
+
 def join_keys(join: JoinSpec, config: Mapping[str, Any]) -> list[str]:
-    found = search(join.item_key, config)
-    values = found if isinstance(found, list) else [] if found is None else [found]
-    return [str(v) for v in values if v is not None]
+    return [str(v) for v in _as_list(search(join.item_key, config)) if v is not None]
 
 
 def join_values(
@@ -138,6 +141,5 @@ def each_stages(reads: Sequence[EachRead]) -> list[list[EachRead]]:
 
 def over_values(path: str, element: Any) -> list[Any]:
     """The distinct values at an `each` read's `over` path (an alarm's topics), in order."""
-    found = search(path, element)
-    values = found if isinstance(found, list) else [] if found is None else [found]
+    values = _as_list(search(path, element))
     return list(dict.fromkeys(v for v in values if isinstance(v, str | int | float)))
