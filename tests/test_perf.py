@@ -631,3 +631,28 @@ def test_minimum_calls_count_each_element_read_once_and_joins_once_per_region() 
     per_region = len([d for d in config_calls if d.call])
     assert found.by_lane[("config", "us-east-1")] == per_region + 1
     assert found.by_lane[("config", "eu-west-1")] == per_region
+
+
+def test_minimum_calls_count_each_reads_of_a_list_read_on_another_client() -> None:
+    """The CIS fact's trails come from one DescribeTrails on the CloudTrail client; the
+    reads made for each trail count too (status and selectors in its home region, the log
+    group's filters, and each alarmed topic's subscriptions)."""
+    specs = [s for s in load_specs() if s.service == "cloudwatch"]
+    topic = "arn:aws:sns:eu-west-1:123456789012:alerts"
+    trail = {
+        "Name": "main",
+        "TrailARN": "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main",
+        "HomeRegion": "eu-west-1",
+        "LogGroupArn": "arn:aws:logs:eu-west-1:123456789012:log-group:trail-logs:*",
+        "MetricFilters": [{"metricTransformations": [{"metricName": "m"}]}],
+        "Alarms": [{"AlarmActions": [topic]}],
+    }
+    fact = {"type": "cloudwatch.cis-alarms", "region": "global", "config": {"Trails": [trail]}}
+    found = minimum_calls(specs, [fact], ["us-east-1"])
+    assert found.by_lane[("cloudtrail", "us-east-1")] == 1  # DescribeTrails
+    # GetTrailStatus, GetEventSelectors in the trail's home region.
+    assert found.by_lane[("cloudtrail", "eu-west-1")] == 2
+    assert found.by_lane[("logs", "eu-west-1")] == 1
+    assert found.by_lane[("cloudwatch", "eu-west-1")] == 1  # DescribeAlarms, joined
+    assert found.by_lane[("sns", "eu-west-1")] == 1
+    assert found.total == sum(found.by_lane.values())

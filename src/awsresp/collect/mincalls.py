@@ -208,25 +208,28 @@ def _detail_calls(
         if shapes.applies(detail, config)
         and not (detail.unless and shapes.search(detail.unless, config))
     ]
+    # The reads made for each element of the detail's list, whatever read the list.
+    each = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
+    result.by_service[spec.service] += each
     if detail.join or (detail.call.client and not detail.call.params):
         # One read of a listing per region (a join's only when some item names a key): the
         # listing's own read when a collector lists it too.
         if detail.join and not any(shapes.join_keys(detail.join, c) for _i, c in applying):
-            return 0
+            return each
         if not applying:
-            return 0
+            return each
         op = (client, region, detail.call.operation)
         if op in hook_ops:
-            return 0
+            return each
         hook_ops.add(op)
-        return 1
-    calls = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
+        return each + 1
+    calls = 0
     for item, config in applying:
         item_region = str(item.get("region") or region)
         call_region = region if item_region == GLOBAL else item_region
         calls += _one_call(client, call_region, detail.call, config, account, result, seen)
     result.by_service[spec.service] += calls
-    return calls
+    return each + calls
 
 
 def _each_calls(
