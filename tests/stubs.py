@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from awsresp.collect.executor import Collector
@@ -41,6 +43,36 @@ def stubbed(target: Target, service: str) -> tuple[Any, Stubber]:
     client = boto3.Session(region_name=REGION).client(service, region_name=REGION)
     target._clients[(service, REGION)] = client
     return client, Stubber(client)
+
+
+Answer = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def answering(
+    target: Target, service: str, region: str, answers: Mapping[str, Answer]
+) -> list[Any]:
+    """A client placed where the collector looks for (service, region) whose calls are
+    answered by operation name (answers[op](params)), in whatever order concurrent calls
+    come, which a Stubber cannot do; returns the (operation, params) asked, in order. An
+    operation without an answer fails the test."""
+    client = boto3.Session(region_name=region).client(service, region_name=region)
+    target._clients[(service, region)] = client
+    asked: list[Any] = []
+    lock = threading.Lock()
+
+    def keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["answering_params"] = dict(params)
+
+    def reply(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
+        params = context.get("answering_params", {})
+        with lock:
+            asked.append((model.name, params))
+        assert model.name in answers, f"{service} {region}: unexpected {model.name}"
+        return AWSResponse("https://example.invalid", 200, {}, None), answers[model.name](params)
+
+    client.meta.events.register("before-parameter-build.*.*", keep)
+    client.meta.events.register("before-call.*.*", reply)
+    return asked
 
 
 class PeakOnTheWire:

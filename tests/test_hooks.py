@@ -6,19 +6,28 @@ from typing import Any
 
 import pytest
 
-from awsresp.collect import hooks
 from awsresp.collect.hooks import registry
 from awsresp.collect.iam_actions import action_for
 
 
-def test_a_hooks_actions_are_derived_from_its_operations() -> None:
-    trail_buckets = hooks.HOOKS["cloudtrail_trail_buckets"]
-    assert trail_buckets.iam_actions == tuple(
-        dict.fromkeys(action_for(c, op) for c, op in trail_buckets.operations)
-    )
+def test_a_hooks_actions_are_derived_from_its_operations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "HOOKS", {})
+    ops = [("s3", "ListBuckets"), ("s3control", "GetPublicAccessBlock"), ("s3", "GetBucketAcl")]
+
+    @registry.hook("s3", ops)
+    def s3_example(ctx: Any, items: Any) -> list[Any]:
+        return [None for _ in items]
+
+    found = registry.HOOKS["s3_example"]
+    assert found.iam_actions == tuple(dict.fromkeys(action_for(c, op) for c, op in ops))
     # Actions named otherwise than their operation, and clients signing as another prefix.
-    assert "s3:ListAllMyBuckets" in trail_buckets.iam_actions
-    assert "s3:GetAccountPublicAccessBlock" in trail_buckets.iam_actions
+    assert found.iam_actions == (
+        "s3:ListAllMyBuckets",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:GetBucketAcl",
+    )
     assert action_for("elbv2", "DescribeLoadBalancers") == (
         "elasticloadbalancing:DescribeLoadBalancers"
     )

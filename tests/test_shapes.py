@@ -93,7 +93,7 @@ def test_a_join_a_client_and_an_order_are_read(tmp_path: Path) -> None:
               operation: DescribeFlowLogs
               when: Logs
             """,
-            "its 'when' reads itself",
+            "its 'when' or 'from' reads itself",
         ),
         (
             """
@@ -113,6 +113,37 @@ def test_a_join_a_client_and_an_order_are_read(tmp_path: Path) -> None:
               when: "B[?"
             """,
             "'when' is not a valid path",
+        ),
+        (
+            """
+            A:
+              operation: DescribeFlowLogs
+              union: {operation: DescribeVpcs, params: {VpcIds: VpcId}, key: VpcId}
+            """,
+            "const_params only",
+        ),
+        (
+            """
+            A:
+              operation: DescribeFlowLogs
+              union: {operation: DescribeVpcs}
+            """,
+            "missing 'key'",
+        ),
+        (
+            """
+            A:
+              from: "A[].Id"
+            """,
+            "its 'when' or 'from' reads itself",
+        ),
+        (
+            """
+            A:
+              from: Vpcs
+              operation: DescribeVpcs
+            """,
+            "unknown key(s): operation",
         ),
     ],
 )
@@ -187,6 +218,50 @@ def test_each_reads_are_ordered_by_the_fields_they_name(tmp_path: Path) -> None:
         "eu-west-1"
     )
     assert shapes.search("split(Missing, ':')", {}) == []
+
+
+def test_a_union_a_from_list_and_each_when_are_read_and_ordered(tmp_path: Path) -> None:
+    spec = _load(
+        tmp_path,
+        """
+        Groups:
+          operation: DescribeSecurityGroups
+          result: "[].SecurityGroups[]"
+          union: {operation: DescribeSecurityGroups, const_params: {DryRun: false}, result: "[].SecurityGroups[]", key: GroupId}
+        Owners:
+          from: "Groups[].OwnerId"
+          each:
+            as: Owner
+            read:
+              - operation: DescribeSecurityGroupRules
+                params: {Filters: "[{Name: 'owner', Values: [Owner]}]"}
+                when: "Owner != 'amazon'"
+                into: Rules
+        """,
+    )
+    groups, owners = spec.resources[0].details
+    assert groups.union is not None and groups.union.key == "GroupId"
+    assert ("ec2", "DescribeSecurityGroups") in spec.operations()
+    # The `from` list reads Groups: it comes after it; its read runs only where `when` holds.
+    assert [[d.key for d in stage] for stage in shapes.stages([owners, groups])] == [
+        ["Groups"],
+        ["Owners"],
+    ]
+    assert owners.call is None and owners.each is not None
+    (read,) = owners.each.reads
+    assert shapes.each_applies(read, {"Owner": "1"}) and not shapes.each_applies(
+        read, {"Owner": "amazon"}
+    )
+
+
+def test_a_union_appends_only_what_the_list_lacks_and_from_keeps_distinct_values() -> None:
+    listed = [{"Arn": "a", "N": 1}, {"Arn": "b"}]
+    more = [{"Arn": "b", "N": 2}, {"Arn": "c"}, {"Arn": "c"}, {"NoKey": 1}, "x"]
+    assert shapes.union("Arn", listed, more) == [{"Arn": "a", "N": 1}, {"Arn": "b"}, {"Arn": "c"}]
+    assert shapes.union("Arn", None, [{"Arn": "a"}]) == [{"Arn": "a"}]
+    config = {"Trails": [{"B": "logs"}, {"B": "other"}, {"B": "logs"}, {"B": None}, {}]}
+    assert shapes.from_values("Trails[].B", config) == ["logs", "other"]
+    assert shapes.from_values("Missing[].B", config) == []
 
 
 @pytest.mark.parametrize(

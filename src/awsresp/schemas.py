@@ -188,11 +188,19 @@ class EachRead(CallEntry):
     join: JoinEntry | None = None
     # One call per value at this path of the element (params and region then read `@`).
     over: str | None = None
+    # Made only for the elements where this path holds (elsewhere `into` is null).
+    when: str | None = None
 
 
 class EachEntry(_Strict):
     as_: str | None = Field(default=None, alias="as")
     read: list[EachRead] = Field(min_length=1)
+
+
+class UnionEntry(CallEntry):
+    """A second listing whose entries the detail's list lacks, by `key`, are appended."""
+
+    key: str
 
 
 class DetailCall(CallEntry):
@@ -202,6 +210,15 @@ class DetailCall(CallEntry):
     client: str | None = None
     join: JoinEntry | None = None
     # Read only where this path holds on the item (null elsewhere); orders the details.
+    when: str | None = None
+    each: EachEntry | None = None
+    union: UnionEntry | None = None
+
+
+class DetailFrom(_Strict):
+    """No call: the distinct values at a path over the item's earlier details."""
+
+    from_: str = Field(alias="from")
     when: str | None = None
     each: EachEntry | None = None
 
@@ -218,7 +235,7 @@ class ResourceEntry(_Strict):
     arn: str
     region: str | None = None
     tags: str | None = None
-    details: dict[str, DetailCall | DetailHook] = {}
+    details: dict[str, DetailCall | DetailHook | DetailFrom] = {}
     redact: list[str] = []
     client: str | None = None
     iam_prefix: str | None = None

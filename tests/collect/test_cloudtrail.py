@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from awsresp.collect.session import Target
 
-from ..stubs import ACCOUNT, REGION, collect_only
+from ..stubs import ACCOUNT, REGION, answering, collect_only
 from .conftest import (
     EU,
     collect_inventory,
@@ -38,53 +39,162 @@ def _trail_answer(name: str, region: str, multi: bool, bucket: str = "logs") -> 
     }
 
 
+def _listed(*trails: dict[str, Any]) -> dict[str, Any]:
+    keys = ("TrailARN", "Name", "HomeRegion")
+    return {"Trails": [{k: t[k] for k in keys} for t in trails]}
+
+
+def _by_arn(answers: dict[str, dict[str, Any]], key: str) -> Any:
+    return lambda params: answers[params[key]]
+
+
 def test_single_region_trails_of_other_regions_are_read_in_their_region() -> None:
     # DescribeTrails in the home region answers its own and multi-region trails only;
     # ListTrails names the eu-west-1 trail, which is described (and read) in eu-west-1.
     target = Target(boto3.Session(region_name=REGION))
     main = _trail_answer("main", REGION, True)
     local = _trail_answer("eu-local", EU, False)
-    us, eu = _stub_in(target, "cloudtrail", REGION), _stub_in(target, "cloudtrail", EU)
-    us.add_response("describe_trails", {"trailList": [main]}, {"includeShadowTrails": True})
-    us.add_response(
-        "list_trails",
+    selectors = {
+        "AdvancedEventSelectors": [
+            {
+                "Name": "s3",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                ],
+            }
+        ]
+    }
+    us = answering(
+        target,
+        "cloudtrail",
+        REGION,
         {
-            "Trails": [
-                {"TrailARN": t["TrailARN"], "Name": t["Name"], "HomeRegion": t["HomeRegion"]}
-                for t in (main, local)
-            ]
+            "DescribeTrails": lambda _p: {"trailList": [main]},
+            "ListTrails": lambda _p: _listed(main, local),
+            "GetTrailStatus": _by_arn({main["TrailARN"]: {"IsLogging": True}}, "Name"),
+            "GetEventSelectors": lambda _p: {"EventSelectors": []},
         },
     )
-    us.add_response("get_trail_status", {"IsLogging": True}, {"Name": main["TrailARN"]})
-    us.add_response("get_event_selectors", {"EventSelectors": []}, {"TrailName": main["TrailARN"]})
-    eu.add_response("describe_trails", {"trailList": [local]}, {"includeShadowTrails": False})
-    eu.add_response("get_trail_status", {"IsLogging": True}, {"Name": local["TrailARN"]})
-    eu.add_response(
-        "get_event_selectors",
+    eu = answering(
+        target,
+        "cloudtrail",
+        EU,
         {
-            "AdvancedEventSelectors": [
-                {
-                    "Name": "s3",
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Data"]},
-                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-                    ],
-                }
-            ]
+            "DescribeTrails": lambda _p: {"trailList": [local]},
+            "GetTrailStatus": _by_arn({local["TrailARN"]: {"IsLogging": True}}, "Name"),
+            "GetEventSelectors": lambda _p: selectors,
         },
-        {"TrailName": local["TrailARN"]},
     )
-    with us, eu:
-        inv = collect_only(target, "cloudtrail.account", "Trails")
-    us.assert_no_pending_responses()
-    eu.assert_no_pending_responses()
+    inv = collect_only(target, "cloudtrail.account", "Trails")
+    assert inv.complete, inv.issues
+    # The home region describes its trails once (with their shadows); eu-west-1 describes
+    # the trail ListTrails added, with the same parameters (a member account's organization
+    # trail is a shadow there too).
+    assert sorted(op for op, _p in us) == [
+        "DescribeTrails",
+        "GetEventSelectors",
+        "GetTrailStatus",
+        "ListTrails",
+    ]
+    assert sorted(op for op, _p in eu) == ["DescribeTrails", "GetEventSelectors", "GetTrailStatus"]
+    assert {"includeShadowTrails": True} in [p for op, p in us + eu if op == "DescribeTrails"]
     fact = one_fact(inv, "cloudtrail.account")
     trails = {t["Name"]: t for t in fact.config["Trails"]}
     assert set(trails) == {"main", "eu-local"} and trails["eu-local"]["HomeRegion"] == EU
+    assert trails["eu-local"]["IsMultiRegionTrail"] is False
     assert trails["eu-local"]["AdvancedEventSelectors"][0]["Name"] == "s3"
     assert judge("logging-detection.cloudtrail.trail-logging", fact) == "pass"
     # S3 data events on a single-region trail do not meet CIS 3.8.
     assert judge("logging-detection.cloudtrail.s3-object-write-events", fact) == "fail"
+
+
+def test_a_trail_its_home_region_does_not_describe_leaves_the_list_unreadable() -> None:
+    # A trail ListTrails names that DescribeTrails in its home region does not answer: the
+    # list would be short, so it is unreadable (the controls are unknown), never a pass.
+    target = Target(boto3.Session(region_name=REGION))
+    main = _trail_answer("main", REGION, True)
+    gone = _trail_answer("eu-gone", EU, False)
+    answering(
+        target,
+        "cloudtrail",
+        REGION,
+        {
+            "DescribeTrails": lambda _p: {"trailList": [main]},
+            "ListTrails": lambda _p: _listed(main, gone),
+            "GetTrailStatus": lambda _p: {"IsLogging": True},
+            "GetEventSelectors": lambda _p: {"EventSelectors": []},
+        },
+    )
+    answering(
+        target,
+        "cloudtrail",
+        EU,
+        {
+            "DescribeTrails": lambda _p: {"trailList": []},
+            "GetTrailStatus": lambda _p: {"IsLogging": False},
+            "GetEventSelectors": lambda _p: {"EventSelectors": []},
+        },
+    )
+    inv = collect_only(target, "cloudtrail.account", "Trails")
+    fact = one_fact(inv, "cloudtrail.account")
+    assert fact.config["Trails"] is None and "Trails" in fact.unreadable
+    (issue,) = inv.issues
+    assert (issue.region, issue.operation, issue.error_code) == (
+        EU,
+        "DescribeTrails",
+        "MissingResult",
+    )
+    assert judge("logging-detection.cloudtrail.trail-logging", fact) == "unknown"
+
+
+def test_a_denied_listtrails_leaves_the_list_unreadable() -> None:
+    target = Target(boto3.Session(region_name=REGION))
+    main = _trail_answer("main", REGION, True)
+
+    def denied(_p: dict[str, Any]) -> dict[str, Any]:
+        return {"Error": {"Code": "AccessDeniedException", "Message": "no"}}
+
+    stub = _stub_in(target, "cloudtrail", REGION)
+    stub.add_response("describe_trails", {"trailList": [main]}, {"includeShadowTrails": True})
+    stub.add_client_error("list_trails", "AccessDeniedException", "no", 400)
+    with stub:
+        inv = collect_only(target, "cloudtrail.account", "Trails", "TrailBuckets")
+    fact = one_fact(inv, "cloudtrail.account")
+    assert fact.config["Trails"] is None and "Trails" in fact.unreadable
+    # The buckets come from the trails: unknown too, never an empty list.
+    assert fact.config["TrailBuckets"] is None and "TrailBuckets" in fact.unreadable
+    assert judge("logging-detection.cloudtrail.trail-bucket-access-logging", fact) == "unknown"
+    (issue,) = inv.issues
+    assert (issue.operation, issue.iam_action) == ("ListTrails", "cloudtrail:ListTrails")
+
+
+def test_a_denied_bucket_listing_leaves_only_the_trail_buckets_unknown() -> None:
+    target = Target(boto3.Session(region_name=REGION))
+    main = _trail_answer("main", REGION, True)
+    answering(
+        target,
+        "cloudtrail",
+        REGION,
+        {
+            "DescribeTrails": lambda _p: {"trailList": [main]},
+            "ListTrails": lambda _p: _listed(main),
+            "GetTrailStatus": lambda _p: {"IsLogging": True},
+            "GetEventSelectors": lambda _p: {"EventSelectors": []},
+        },
+    )
+
+    def denied(_p: dict[str, Any]) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListBuckets")
+
+    answering(target, "s3", REGION, {"ListBuckets": denied})
+    inv = collect_only(target, "cloudtrail.account", "Trails", "TrailBuckets")
+    fact = one_fact(inv, "cloudtrail.account")
+    assert fact.unreadable == {"TrailBuckets"} and fact.config["TrailBuckets"] is None
+    assert judge("logging-detection.cloudtrail.trail-logging", fact) == "pass"
+    assert judge("logging-detection.cloudtrail.trail-bucket-not-public", fact) == "unknown"
+    (issue,) = inv.issues
+    assert (issue.operation, issue.iam_action) == ("ListBuckets", "s3:ListAllMyBuckets")
 
 
 @mock_aws
@@ -138,9 +248,11 @@ def test_trail_buckets_reuse_the_s3_collectors_reads() -> None:
     assert inv.complete, inv.issues
     fact = one_fact(inv, "cloudtrail.account")
     (bucket,) = fact.config["TrailBuckets"]
-    assert (bucket["Bucket"], bucket["InAccount"], bucket["Region"]) == (
+    # moto's ListBuckets carries no BucketRegion: GetBucketLocation (the S3 collector's) says.
+    assert (bucket["Bucket"], bucket["InAccount"], bucket["Region"], bucket["Location"]) == (
         "main-bucket",
         True,
+        None,
         REGION,
     )
     assert bucket["Logging"]["TargetBucket"] == "access-logs"
@@ -163,7 +275,9 @@ def test_a_trail_bucket_of_another_account_is_named_not_read() -> None:
     target = Target(boto3.Session(region_name=REGION))
     inv = collect_inventory({"cloudtrail"}, target=target)
     fact = one_fact(inv, "cloudtrail.account")
-    assert fact.config["TrailBuckets"] == [{"Bucket": "org-bucket", "InAccount": False}]
+    (bucket,) = fact.config["TrailBuckets"]
+    assert (bucket["Bucket"], bucket["InAccount"]) == ("org-bucket", False)
+    assert not any(bucket[k] for k in ("Logging", "PolicyStatus", "Grants", "Location"))
     assert judge("logging-detection.cloudtrail.trail-bucket-access-logging", fact) == (
         "not-applicable"
     )

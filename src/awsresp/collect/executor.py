@@ -422,7 +422,7 @@ class Collector:
         # (100 entries per client, keyed by parameters such as the bucket name) answers all
         # but the first. Detail by detail, more than 100 buckets evict each other and every
         # S3 call evaluates the whole endpoint rule set again.
-        call_details = [d for d in details if not d.hook and not d.join]
+        call_details = [d for d in details if d.call and not d.join]
         for i, item in enumerate(items):
             for detail in call_details:
                 if detail.unless and shapes.search(detail.unless, item):
@@ -462,14 +462,28 @@ class Collector:
                 continue
             for i, value in enumerate(values):
                 configs[i][detail.key] = to_json_safe(value)
-        calls = {d.key: d.call for d in details if d.call}
+        by_key = {d.key: d for d in details}
         for i, key, fut in futures:
+            detail = by_key[key]
+            assert detail.call is not None
             try:
-                configs[i][key] = self._settle(spec, res, region_of(i), calls[key], fut.result())
+                value = self._settle(spec, res, region_of(i), detail.call, fut.result())
+                if detail.union:
+                    value = self._union(spec, res, region_of(i), detail, value)
+                configs[i][key] = value
             except CallFailed as failure:
                 self._record(failure.issue)
                 configs[i][key] = None
                 unreadable[i].add(key)
+        for detail in details:
+            if detail.from_:
+                for i, config in enumerate(configs):
+                    if self._applies(detail, config, unreadable[i]):
+                        if shapes.roots(detail.from_) & unreadable[i]:
+                            config[detail.key] = None
+                            unreadable[i].add(detail.key)
+                        else:
+                            config[detail.key] = shapes.from_values(detail.from_, config)
         for detail in details:
             if detail.each:
                 self._each(spec, res, region_of, detail, configs, unreadable)
@@ -489,6 +503,16 @@ class Collector:
         message = str(first.get("errorMessage") or first.get("ErrorMessage") or "")
         message = message or f"the answer has no {call.result}"
         raise CallFailed(_call_issue(spec, res, region, call, code, message))
+
+    def _union(
+        self, spec: ServiceSpec, res: ResourceSpec, region: str, detail: DetailSpec, value: Any
+    ) -> list[Any]:
+        """A detail's list with the entries its union's listing adds (one read per region,
+        cached); a CallFailed if that read fails, as a list without them would be short."""
+        assert detail.union is not None
+        call = detail.union.call
+        more = _finish(call, self._read(spec, res, region, call, {}))
+        return shapes.union(detail.union.key, value, more)
 
     def _each(
         self,
@@ -525,6 +549,9 @@ class Collector:
                         continue
                     for row in listed:
                         if not isinstance(row, dict):
+                            continue
+                        if not shapes.each_applies(read, row):
+                            _skip(row, read)
                             continue
                         if read.over:
                             row[str(read.into)] = []
@@ -643,7 +670,9 @@ class Collector:
             if i in failed:
                 continue
             for row in listed:
-                if isinstance(row, dict):
+                if isinstance(row, dict) and not shapes.each_applies(read, row):
+                    _skip(row, read)
+                elif isinstance(row, dict):
                     region = self._element_region(read, row, region_of(i))
                     by_region.setdefault(region, []).append((i, row))
         for region, elements in by_region.items():
@@ -769,6 +798,12 @@ def _put(row: dict[str, Any], read: EachRead, value: Any) -> None:
         row[read.into] = value
     elif isinstance(value, dict):
         row.update(value)
+
+
+def _skip(row: dict[str, Any], read: EachRead) -> None:
+    """An `each` read not made for an element (its `when` does not hold): its field is null."""
+    if read.into:
+        row[read.into] = None
 
 
 def _issue_order(issue: CollectionIssue) -> tuple[str, ...]:

@@ -193,8 +193,17 @@ def _detail_calls(
         new = {(c, region, op) for c, op in ops} - hook_ops - asked
         hook_ops.update(new)
         return len(new)
+    if detail.from_:  # no call of its own: only its elements' reads
+        applying = [(i, i.get("config") or {}) for i in items]
+        applying = [(i, c) for i, c in applying if shapes.applies(detail, c)]
+        each = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
+        result.by_service[spec.service] += each
+        return each
     assert detail.call is not None
     client = detail.call.client or res.client
+    if detail.union and items:
+        # The union's listing: one constant read per region, as a join's.
+        hook_ops.add((detail.union.call.client or res.client, region, detail.union.call.operation))
     if not detail.call.params and _is_a_listing(spec, client, detail.call):
         # A constant read of a collector's own listing (the IAM account's roles from
         # GetAccountAuthorizationDetails): the engine's cache answers it.
@@ -257,6 +266,10 @@ def _each_calls(
             if not isinstance(element, dict):
                 continue
             for read in detail.each.reads:
+                # Judged on the element as the scan left it: a read whose `when` names
+                # fields another read merged in may be left out (this is a lower bound).
+                if not shapes.each_applies(read, element):
+                    continue
                 client = read.call.client or res.client
                 if read.over:
                     for value in shapes.over_values(read.over, element):

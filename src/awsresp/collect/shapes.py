@@ -114,13 +114,14 @@ def join_values(
 
 
 def each_read_roots(read: EachRead) -> set[str]:
-    """The element's fields an `each` read names (parameters, region, join key)."""
+    """The element's fields an `each` read names (parameters, region, join key, `when`)."""
     if read.over:  # its parameters and region read the values, not the element
         paths = [read.over]
     else:
         paths = [p for v in read.call.params.values() for p in (v if isinstance(v, list) else [v])]
         paths += [read.region] if read.region else []
     paths += [read.join.item_key] if read.join else []
+    paths += [read.when] if read.when else []
     return {r for p in paths if isinstance(p, str) and not p.startswith("$") for r in roots(p)}
 
 
@@ -137,6 +138,30 @@ def each_stages(reads: Sequence[EachRead]) -> list[list[EachRead]]:
             stages.append([])
         stages[stage].append(read)
     return stages
+
+
+def union(key: str, listed: Any, more: Any) -> list[Any]:
+    """A detail's list with the entries of a second listing whose `key` it lacks appended
+    (each once), in the listings' order."""
+    out = list(listed) if isinstance(listed, list) else []
+    seen = {str(search(key, e)) for e in out if isinstance(e, dict)}
+    for entry in more if isinstance(more, list) else []:
+        if isinstance(entry, dict):
+            found = search(key, entry)
+            if found is not None and str(found) not in seen:
+                seen.add(str(found))
+                out.append(entry)
+    return out
+
+
+def each_applies(read: EachRead, element: Any) -> bool:
+    """Whether an `each` read is made for this element (its `when` holds)."""
+    return not read.when or bool(search(read.when, element))
+
+
+def from_values(path: str, config: Any) -> list[Any]:
+    """A `from` detail's list: the distinct values at its path, in order."""
+    return over_values(path, config)
 
 
 def over_values(path: str, element: Any) -> list[Any]:

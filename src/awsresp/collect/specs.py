@@ -73,6 +73,19 @@ class EachRead:
     # `region` are then paths into the value (`@` is the value), and the results, lists,
     # go one after another `into` the field.
     over: str | None = None
+    # Made only for the elements where this path (over the element) holds; elsewhere its
+    # `into` field is null and nothing is merged.
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class UnionSpec:
+    """A second listing whose entries the detail's list lacks (by `key`) are appended to it:
+    CloudTrail's ListTrails names the single-region trails of other regions, which the home
+    region's DescribeTrails does not describe."""
+
+    call: CallSpec
+    key: str
 
 
 @dataclass(frozen=True)
@@ -98,10 +111,15 @@ class DetailSpec:
     # elsewhere the detail is null. Details it names are read first.
     when: str | None = None
     each: EachSpec | None = None
+    union: UnionSpec | None = None
+    # No call: the distinct values at this path over the item's earlier details (the
+    # buckets the trails deliver to), read after them; usually with `each` reads.
+    from_: str | None = None
 
     def calls(self) -> list[CallSpec]:
-        """The detail's call and its per-element reads."""
+        """The detail's calls (its own, its union's) and its per-element reads."""
         own = [self.call] if self.call else []
+        own += [self.union.call] if self.union else []
         return own + [r.call for r in self.each.reads] if self.each else own
 
 
@@ -253,7 +271,7 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
     )
 
 
-_DETAIL_SHAPES = ("before_region", "unless", "join", "when", "each")
+_DETAIL_SHAPES = ("before_region", "unless", "join", "when", "each", "union")
 
 
 def _join(file: str, where: str, node: Any) -> JoinSpec:
@@ -275,16 +293,18 @@ def _each(file: str, where: str, node: Any, iam_prefix: str) -> EachSpec:
         rwhere = f"{where} read {n + 1}"
         rr = _Reader(file, rwhere, rnode, set(rnode) if isinstance(rnode, dict) else set())
         region, into, over = rr.get("region", str), rr.get("into", str), rr.get("over", str)
-        _check_path(rr, "region", region)
-        _check_path(rr, "over", over)
-        body = {k: v for k, v in rnode.items() if k not in ("region", "into", "join", "over")}
+        when = rr.get("when", str)
+        for name, path in (("region", region), ("over", over), ("when", when)):
+            _check_path(rr, name, path)
+        shape_keys = ("region", "into", "join", "over", "when")
+        body = {k: v for k, v in rnode.items() if k not in shape_keys}
         call = _call(rr, body, rwhere, iam_prefix, False)
         join = _join(file, rwhere, rnode["join"]) if "join" in rnode else None
         if join and call.params:
             raise rr.fail("a join reads its listing once: const_params only, no per-item params")
         if over and (join or not into):
             raise rr.fail("a read 'over' values puts its results 'into' a field, and is no join")
-        reads.append(EachRead(call, region, into, join, over))
+        reads.append(EachRead(call, region, into, join, over, when))
     from awsresp.collect.shapes import each_read_roots
 
     for n, read in enumerate(reads):
@@ -308,6 +328,13 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
         if hook not in hooks.HOOKS:
             raise dr.fail(f"unknown hook {hook!r}")
         return DetailSpec(key, None, hook, before)
+    if "from" in dnode:
+        fr = _Reader(file, dwhere, dnode, {"from", "when", "each"})
+        source, when = fr.need("from", str), fr.get("when", str)
+        _check_path(fr, "from", source)
+        _check_path(fr, "when", when)
+        each = _each(file, f"{dwhere} each", dnode["each"], iam_prefix) if "each" in dnode else None
+        return DetailSpec(key, None, None, False, when=when, each=each, from_=source)
     body = {k: v for k, v in dnode.items() if k not in _DETAIL_SHAPES}
     call = _call(r, body, dwhere, iam_prefix, False)
     dr = _Reader(file, dwhere, dnode, set(dnode))
@@ -325,12 +352,27 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
         each = _each(file, f"{dwhere} each", dnode["each"], iam_prefix)
         if join:
             raise dr.fail("a detail takes either 'join' or 'each'")
-    return DetailSpec(key, call, None, before, unless, join, when, each)
+    union = _union(file, dwhere, dnode["union"], iam_prefix) if "union" in dnode else None
+    if union and (join or call.params):
+        raise dr.fail("a union appends to one constant listing: no join, no per-item params")
+    return DetailSpec(key, call, None, before, unless, join, when, each, union)
+
+
+def _union(file: str, where: str, node: Any, iam_prefix: str) -> UnionSpec:
+    ur = _Reader(file, f"{where} union", node, set(node) if isinstance(node, dict) else set())
+    key = ur.need("key", str)
+    _check_path(ur, "key", key)
+    call = _call(ur, {k: v for k, v in node.items() if k != "key"}, ur.where, iam_prefix, False)
+    if call.params:
+        raise ur.fail("a union reads its listing once: const_params only, no per-item params")
+    return UnionSpec(call, key)
 
 
 def depends_on(detail: DetailSpec, keys: set[str]) -> set[str]:
-    """The details of the same resource this one is read after: those its `when` reads."""
-    return _roots(detail.when) & keys if detail.when else set()
+    """The details of the same resource this one is read after: those its `when` (or
+    `from`) reads."""
+    paths = [p for p in (detail.when, detail.from_) if p]
+    return {r for p in paths for r in _roots(p)} & keys
 
 
 def _roots(expr: str) -> set[str]:
@@ -344,7 +386,7 @@ def _check_order(file: str, where: str, details: list[DetailSpec]) -> None:
     by_key = {d.key: d for d in details}
     for d in details:
         if d.key in depends_on(d, keys):
-            raise SpecError(file, f"{where} detail {d.key}", "its 'when' reads itself")
+            raise SpecError(file, f"{where} detail {d.key}", "its 'when' or 'from' reads itself")
         for name in depends_on(d, keys):
             if by_key[name].before_region != d.before_region and not by_key[name].before_region:
                 raise SpecError(

@@ -8,10 +8,7 @@ templates' IAM actions and the minimum-call count are all derived from that decl
 from __future__ import annotations
 
 # Importing a service's module registers its hooks.
-from awsresp.collect.hooks import (  # noqa: F401
-    cloudtrail,
-    iam,
-)
+from awsresp.collect.hooks import iam  # noqa: F401
 from awsresp.collect.hooks.registry import HOOKS, DetailHook, Hook, HookContext, hook
 from awsresp.collect.transforms import TRANSFORMS
 
