@@ -227,7 +227,11 @@ def test_a_union_a_from_list_and_each_when_are_read_and_ordered(tmp_path: Path) 
         Groups:
           operation: DescribeSecurityGroups
           result: "[].SecurityGroups[]"
-          union: {operation: DescribeSecurityGroups, const_params: {DryRun: false}, result: "[].SecurityGroups[]", key: GroupId}
+          union:
+            operation: DescribeSecurityGroups
+            const_params: {DryRun: false}
+            result: "[].SecurityGroups[]"
+            key: GroupId
         Owners:
           from: "Groups[].OwnerId"
           each:
