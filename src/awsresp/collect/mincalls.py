@@ -220,9 +220,10 @@ def _detail_calls(
     # The reads made for each element of the detail's list, whatever read the list.
     each = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
     result.by_service[spec.service] += each
-    if detail.join or (detail.call.client and not detail.call.params):
+    if detail.join or not detail.call.params:
         # One read of a listing per region (a join's only when some item names a key): the
-        # listing's own read when a collector lists it too.
+        # listing's own read when a collector lists it too, or another spec's constant read
+        # (CloudTrail's and the CIS alarms' DescribeTrails in the home region).
         if detail.join and not any(shapes.join_keys(detail.join, c) for _i, c in applying):
             return each
         if not applying:
