@@ -33,16 +33,28 @@ def _filter_and_alarm(
         filterPattern=metric_filters.checks()[check].pattern,
         metricTransformations=[{"metricName": check, "metricNamespace": "CIS", "metricValue": "1"}],
     )
+    actions = [_subscribed_topic(region)] if action else []
+    _alarm(region, f"alarm-{check}", check, "CIS", actions=actions, enabled=enabled)
+
+
+def _alarm(
+    region: str,
+    name: str,
+    metric: str,
+    namespace: str,
+    actions: list[str] | None = None,
+    enabled: bool = True,
+) -> None:
     boto3.client("cloudwatch", region_name=region).put_metric_alarm(
-        AlarmName=f"alarm-{check}",
-        MetricName=check,
-        Namespace="CIS",
+        AlarmName=name,
+        MetricName=metric,
+        Namespace=namespace,
         Statistic="Sum",
         Period=300,
         EvaluationPeriods=1,
         Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[_subscribed_topic(region)] if action else [],
+        AlarmActions=actions or [],
         ActionsEnabled=enabled,
     )
 
@@ -69,16 +81,7 @@ def test_trails_and_alarms_are_read_in_their_own_regions() -> None:
     _filter_and_alarm(EU, "trail-logs", "UnauthorizedApiCalls", action=True)
     _filter_and_alarm(EU, "trail-logs", "CmkDisableOrDeletion", action=False)
     # An alarm on a metric no filter of the group counts is not joined in.
-    boto3.client("cloudwatch", region_name=EU).put_metric_alarm(
-        AlarmName="cpu",
-        MetricName="CPUUtilization",
-        Namespace="AWS/EC2",
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=90,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    _alarm(EU, "cpu", "CPUUtilization", "AWS/EC2")
     target = Target(boto3.Session(region_name=REGION))
     inv = collect_inventory({"cloudtrail", "cloudwatch"}, target=target)
     assert inv.complete, inv.issues
