@@ -129,8 +129,10 @@ def test_minimum_calls_counts_pages_per_item_details_and_hooks_once() -> None:
     # by the four IAM types; the credential report's two calls once for users and root;
     # one page of server certificates.
     assert found.by_service["iam"] == 2 + account_calls + 2 + 1
-    # ListBuckets once, the account-level block once, per-bucket details, one location.
-    assert found.by_service["s3"] == 1 + 1 + per_bucket * 3 + 1
+    # ListBuckets once, per-bucket details, one location; the account-level block is an
+    # s3control call, counted for the client it goes to.
+    assert found.by_service["s3"] == 1 + per_bucket * 3 + 1
+    assert found.by_service["s3control"] == 1
     assert found.by_service["sts"] == 1
     # Identity, then the longest chain: the IAM account's report generation, report
     # download and its details (a bucket's list page, location and details make 3).

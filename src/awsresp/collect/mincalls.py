@@ -84,7 +84,6 @@ def minimum_calls(
     result.by_lane[("sts", home_region)] += _IDENTITY_CALLS
     list_items: dict[tuple[str, str, str, str], int] = defaultdict(int)
     list_page_size: dict[tuple[str, str, str, str], int | None] = {}
-    list_service: dict[tuple[str, str, str, str], str] = {}
     seen: set[tuple[str, str, str, str]] = set()
     hook_ops: set[tuple[str, str, str]] = set()
     chains: list[int] = []
@@ -106,12 +105,11 @@ def minimum_calls(
                 if res.list:
                     key = (res.client, region, res.list.operation, _key(res.list.params))
                     list_page_size[key] = res.list.page_size
-                    list_service[key] = spec.service
     list_ops = {(k[0], k[1], k[2]) for k in list_items}
     for key, count in list_items.items():
         size = list_page_size[key]
         pages = max(1, math.ceil(count / size)) if size else 1
-        result.by_service[list_service[key]] += pages
+        result.by_service[key[0]] += pages
         result.by_lane[(key[0], key[1])] += pages
     for client, region, op in hook_ops:
         if (client, region, op) not in list_ops:
@@ -196,9 +194,7 @@ def _detail_calls(
     if detail.from_:  # no call of its own: only its elements' reads
         applying = [(i, i.get("config") or {}) for i in items]
         applying = [(i, c) for i, c in applying if shapes.applies(detail, c)]
-        each = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
-        result.by_service[spec.service] += each
-        return each
+        return _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
     assert detail.call is not None
     client = detail.call.client or res.client
     if detail.union and items:
@@ -219,7 +215,6 @@ def _detail_calls(
     ]
     # The reads made for each element of the detail's list, whatever read the list.
     each = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
-    result.by_service[spec.service] += each
     if detail.join or not detail.call.params:
         # One read of a listing per region (a join's only when some item names a key): the
         # listing's own read when a collector lists it too, or another spec's constant read
@@ -238,7 +233,6 @@ def _detail_calls(
         item_region = str(item.get("region") or region)
         call_region = region if item_region == GLOBAL else item_region
         calls += _one_call(client, call_region, detail.call, config, account, result, seen)
-    result.by_service[spec.service] += calls
     return each + calls
 
 
@@ -308,6 +302,8 @@ def _one_call(
     if key in seen:
         return 0
     seen.add(key)
+    # Counted for the client it goes to (a CIS alarm's subscriptions are SNS calls).
+    result.by_service[client] += 1
     result.by_lane[(client, region)] += 1
     return 1
 
