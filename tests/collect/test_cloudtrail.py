@@ -145,6 +145,7 @@ def test_a_trail_its_home_region_does_not_describe_leaves_the_list_unreadable() 
         "DescribeTrails",
         "MissingResult",
     )
+    assert issue.message == f"the answer has no entry whose TrailARN is {gone['TrailARN']}"
     assert judge("logging-detection.cloudtrail.trail-logging", fact) == "unknown"
 
 

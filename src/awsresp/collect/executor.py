@@ -686,6 +686,12 @@ class Collector:
                 continue
             for (i, row), entries in zip(elements, matched, strict=True):
                 try:
+                    if read.call.required and not entries:
+                        keys = ", ".join(shapes.join_keys(join, row))
+                        message = f"the answer has no entry whose {join.key} is {keys}"
+                        raise CallFailed(
+                            _call_issue(spec, res, region, read.call, "MissingResult", message)
+                        )
                     value = self._settle(spec, res, region, read.call, entries)
                 except CallFailed as failure:
                     self._record(failure.issue)
