@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import boto3
@@ -27,25 +28,26 @@ def test_a_403_without_an_error_code_is_access_denied() -> None:
 
 
 def test_hook_that_cannot_reach_aws_becomes_an_issue(monkeypatch: pytest.MonkeyPatch) -> None:
-    def unreachable(ctx: Any, items: Any) -> list[Any]:
+    def unreachable(ctx: Any) -> None:
         raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/")
 
-    original = hooks.HOOKS["iam_user_credentials"]
-    broken = hooks.Hook(unreachable, original.operations, original.conditional, original.service)
-    monkeypatch.setitem(hooks.HOOKS, "iam_user_credentials", broken)
+    original = hooks.HOOKS["iam_credential_report_ready"]
+    broken = dataclasses.replace(original, fn=unreachable)
+    monkeypatch.setitem(hooks.HOOKS, "iam_credential_report_ready", broken)
     with mock_aws():
         boto3.client("iam", region_name="us-east-1").create_user(UserName="carol")
         specs = [s for s in load_specs() if s.service == "iam"]
         target = Target(boto3.Session(region_name="us-east-1"))
         inv = Collector(target, specs, "123456789012", "aws", ["us-east-1"]).run()
     user = next(r for r in inv.resources if r.type == "iam.user")
+    account = next(r for r in inv.resources if r.type == "iam.account")
     assert user.unreadable == frozenset({"Credentials"})
-    (issue,) = inv.issues
-    assert (issue.error_code, issue.kind, issue.iam_action) == (
-        "EndpointConnectionError",
-        IssueKind.ERROR,
-        "iam:GenerateCredentialReport",
-    )
+    assert account.unreadable == frozenset({"CredentialReport"})
+    # The ready hook's failure, once for each type whose read waited for it.
+    assert [(i.resource_type, i.error_code, i.kind, i.iam_action) for i in inv.issues] == [
+        ("iam.account", "EndpointConnectionError", IssueKind.ERROR, "iam:GenerateCredentialReport"),
+        ("iam.user", "EndpointConnectionError", IssueKind.ERROR, "iam:GenerateCredentialReport"),
+    ]
 
 
 def test_hook_issues_name_the_iam_action_of_the_called_service() -> None:

@@ -50,3 +50,18 @@ def test_registering_declares_the_operations_once_and_refuses_a_second_name(
         registry.hook("kms", [("kms", "ListKeys")])(kms_example)
     with pytest.raises(ValueError, match="not declared"):
         registry.hook("kms", [("kms", "ListKeys")], [("kms", "GetKeyPolicy")])
+
+
+def test_a_ready_hook_is_registered_as_its_own_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "HOOKS", {})
+
+    @registry.ready_hook("iam", [("iam", "GenerateCredentialReport")])
+    def iam_example_ready(ctx: Any) -> None:
+        return None
+
+    found = registry.HOOKS["iam_example_ready"]
+    assert (found.kind, found.service, found.fn) == ("ready", "iam", iam_example_ready)
+    assert found.iam_actions == ("iam:GenerateCredentialReport",)
+    assert found.conditional == ()
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.hook("iam", [("iam", "GetCredentialReport")])(iam_example_ready)  # type: ignore[arg-type]

@@ -126,16 +126,18 @@ def test_minimum_calls_counts_pages_per_item_details_and_hooks_once() -> None:
     # RoleAwsManagedPolicies reads the users' listing (same call): no call of its own.
     account_calls = len([d for d in account.details if d.call]) - 1
     # 1,500 users over page size 1,000: two pages of GetAccountAuthorizationDetails, shared
-    # by the four IAM types; the credential report's two calls once for users and root;
-    # one page of server certificates.
-    assert found.by_service["iam"] == 2 + account_calls + 2 + 1
+    # by the four IAM types; the credential report read once for users and root (one of
+    # the account's calls) after its ready hook's GenerateCredentialReport (polled, counted
+    # once); one page of server certificates.
+    assert found.by_service["iam"] == 2 + account_calls + 1 + 1
+    assert found.by_lane[("iam", "us-east-1")] == found.by_service["iam"]
     # ListBuckets once, per-bucket details, one location; the account-level block is an
     # s3control call, counted for the client it goes to.
     assert found.by_service["s3"] == 1 + per_bucket * 3 + 1
     assert found.by_service["s3control"] == 1
     assert found.by_service["sts"] == 1
-    # Identity, then the longest chain: the IAM account's report generation, report
-    # download and its details (a bucket's list page, location and details make 3).
+    # Identity, then the longest chain: a bucket's list page, location and details (the IAM
+    # account's report generation, then its details with the report's read, make 2).
     assert found.chain == 1 + 3
     assert found.total == sum(found.by_service.values())
 

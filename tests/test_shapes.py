@@ -294,3 +294,113 @@ def test_malformed_each_is_refused_with_the_read_named(
     body = textwrap.indent(textwrap.dedent(each).strip(), " " * 4)
     with pytest.raises(SpecError, match=re.escape(message)):
         _load(tmp_path, f"Groups:\n  operation: DescribeSecurityGroups\n  each:\n{body}\n")
+
+
+def test_csv_reads_a_document_with_a_header_as_objects_of_strings() -> None:
+    report = 'user,arn,mfa_active\nalice,arn:aws:iam::1:user/alice,true\nbob,"a,b"\n'
+    assert shapes.search("csv(Content)", {"Content": report}) == [
+        {"user": "alice", "arn": "arn:aws:iam::1:user/alice", "mfa_active": "true"},
+        # A short row's missing values are empty strings, never null or a number.
+        {"user": "bob", "arn": "a,b", "mfa_active": ""},
+    ]
+    assert shapes.search("csv(Content)", {"Content": "user,arn\n"}) == []
+    assert shapes.search("csv(Content)", {"Content": ""}) == []
+    assert shapes.search("csv(Content)", {}) == []
+    # Values beyond the header are dropped: every key is a header's.
+    assert shapes.search("csv(Content)", {"Content": "a\n1,2\n"}) == [{"a": "1"}]
+    # Over a list of pages (a join's items): every page's rows, one after another.
+    pages = [{"Content": "user\nx\n"}, {"Content": "user\ny\n"}]
+    assert shapes.search("[].csv(Content)[]", pages) == [{"user": "x"}, {"user": "y"}]
+
+
+def test_credential_report_values_are_booleans_dates_and_nulls() -> None:
+    from awsresp.collect.transforms import TRANSFORMS
+
+    values = TRANSFORMS["credential_report_values"]
+    row = {
+        "user": "<root_account>",
+        "password_enabled": "not_supported",
+        "mfa_active": "true",
+        "access_key_1_active": "false",
+        "access_key_1_last_used_date": "N/A",
+        "password_last_used": "no_information",
+        "cert_1_last_rotated": "",
+        "user_creation_time": "2024-01-02T03:04:05+00:00",
+    }
+    expected = {
+        "user": "<root_account>",
+        "password_enabled": None,
+        "mfa_active": True,
+        "access_key_1_active": False,
+        "access_key_1_last_used_date": None,
+        "password_last_used": None,
+        "cert_1_last_rotated": None,
+        "user_creation_time": "2024-01-02T03:04:05+00:00",
+    }
+    assert values(row) == expected
+    assert values([row, row]) == [expected, expected]
+    assert values(None) is None
+    assert values([]) == []
+
+
+@pytest.fixture
+def ready_hook(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A ready hook of EC2's and a detail hook (ec2_example_values), for the test only."""
+    from awsresp.collect import hooks
+
+    def ec2_example_ready(ctx: object) -> None:
+        return None
+
+    def ec2_example_values(ctx: object, items: list[object]) -> list[object]:
+        return [None for _ in items]
+
+    ops = (("ec2", "DescribeVpcs"),)
+    ready = hooks.Hook(ec2_example_ready, ops, (), "ec2", kind="ready")
+    monkeypatch.setitem(hooks.HOOKS, "ec2_example_ready", ready)
+    monkeypatch.setitem(hooks.HOOKS, "ec2_example_values", hooks.Hook(ec2_example_values, ops))
+    return "ec2_example_ready"
+
+
+def test_ready_names_a_ready_hook_and_its_operations_count(tmp_path: Path, ready_hook: str) -> None:
+    spec = _load(
+        tmp_path,
+        f"""
+        Logs:
+          operation: DescribeFlowLogs
+          ready: {ready_hook}
+          text: [Content]
+          join: {{items: "[].FlowLogs[]", key: ResourceId, item_key: VpcId}}
+        """,
+    )
+    (logs,) = spec.resources[0].details
+    assert (logs.ready, logs.call and logs.call.text) == (ready_hook, ("Content",))
+    assert spec.operations() == [("ec2", "DescribeVpcs"), ("ec2", "DescribeFlowLogs")]
+    assert spec.iam_actions() == ["ec2:DescribeVpcs", "ec2:DescribeFlowLogs"]
+
+
+@pytest.mark.parametrize(
+    ("details", "message"),
+    [
+        ("Logs: {operation: DescribeFlowLogs, ready: nope}", "unknown ready hook 'nope'"),
+        (
+            "Logs: {operation: DescribeFlowLogs, ready: ec2_example_values}",
+            "'ready: ec2_example_values' names a detail hook, which 'hook' takes",
+        ),
+        (
+            "Logs: {hook: ec2_example_ready}",
+            "'hook: ec2_example_ready' names a ready hook, which 'ready' takes",
+        ),
+        ("Logs: {hook: ec2_example_values, ready: ec2_example_ready}", "unknown key(s): ready"),
+        ("Logs: {operation: DescribeFlowLogs, text: Content}", "'text' has the wrong type"),
+        (
+            "Logs: {operation: DescribeFlowLogs, text: ['FlowLogs[].Content']}",
+            "'text' names top-level members of the answer, not 'FlowLogs[].Content'",
+        ),
+    ],
+)
+def test_malformed_ready_and_text_are_refused(
+    tmp_path: Path, ready_hook: str, details: str, message: str
+) -> None:
+    with pytest.raises(SpecError, match=r"ec2\.yaml") as err:
+        _load(tmp_path, details)
+    assert message in str(err.value)

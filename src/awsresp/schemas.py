@@ -159,6 +159,9 @@ class CallEntry(_Strict):
     # A null result is a failed read; `failed` names the answer's refused entries.
     required: bool = False
     failed: str | None = None
+    # Top-level blob members of the answer kept as UTF-8 text (every other blob is
+    # "<N bytes>"): GetCredentialReport's CSV Content.
+    text: list[str] = []
 
 
 class ListCall(CallEntry):
@@ -213,6 +216,8 @@ class DetailCall(CallEntry):
     when: str | None = None
     each: EachEntry | None = None
     union: UnionEntry | None = None
+    # A ready hook run once per scan before the call (it makes no field).
+    ready: str | None = None
 
 
 class DetailFrom(_Strict):

@@ -2,7 +2,7 @@
 
 The collector and the hooks (through `HookContext`) call AWS only through `Calls`. A read
 ends in one of three ways: an answer, a `ClientError` from AWS (hooks may expect some codes,
-such as a credential report still being generated), or a `CallFailed` carrying the
+as a spec's `absent_on` does), or a `CallFailed` carrying the
 `CollectionIssue` that says why nothing was read (an exhausted budget, a deadline, a
 malformed answer, the network). Nothing here invents a `ClientError`.
 """
@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -133,7 +133,10 @@ def _issue(
 
 
 def to_json_safe(value: Any) -> Any:
-    """Raw API answers as plain JSON values: timestamps become ISO 8601 strings in UTC."""
+    """Raw API answers as plain JSON values: timestamps become ISO 8601 strings in UTC, and
+    blobs "<N bytes>": a blob never becomes text here (ListVirtualMFADevices answers the
+    devices' secret seeds and QR codes as blobs). The one way to keep one is a spec's `text`
+    (`with_text`)."""
     if isinstance(value, dict):
         return {k: to_json_safe(v) for k, v in value.items() if k != "ResponseMetadata"}
     if isinstance(value, list | tuple):
@@ -147,6 +150,24 @@ def to_json_safe(value: Any) -> Any:
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     return value
+
+
+def with_text(answer: Any, members: Collection[str]) -> Any:
+    """An answer (or each page of one) with its top-level blob `members` as UTF-8 text: a
+    spec names them in `text` where the blob is a document it reads (GetCredentialReport's
+    CSV Content holds booleans and dates, no secret). The only place a blob becomes text;
+    a blob that is not UTF-8 raises UnicodeDecodeError, a malformed answer."""
+    if not members:
+        return answer
+    if isinstance(answer, list):
+        return [with_text(page, members) for page in answer]
+    if not isinstance(answer, Mapping):
+        return answer
+    out = dict(answer)
+    for name in members:
+        if isinstance(out.get(name), bytes):
+            out[name] = out[name].decode("utf-8")
+    return out
 
 
 _HTML_PAGE = re.compile(r"<!doctype html|<html", re.IGNORECASE)
@@ -289,8 +310,12 @@ class Calls:
         deadline: float | None = None,
         abandon: Callable[[int], None] = lambda _thread: None,
         handoff: Callable[[], Callable[[], None]] = lambda: lambda: None,
+        text: Mapping[tuple[str, str], Collection[str]] | None = None,
     ) -> None:
         self._client = client
+        # (client, operation) -> the blob members its answers keep as text (specs' `text`,
+        # registered on the target by the collector): `with_text`.
+        self._text = {} if text is None else text
         self.service_budget = service_budget
         # Seconds one API call (connect, read and botocore's retries together; each page of
         # a listing) may take before it is abandoned: botocore's read timeout restarts with
@@ -390,6 +415,8 @@ class Calls:
         self.within_budget(service, region, operation)
         client = self._client(service, region)
         method = str(xform_name(operation))
+        # Decoded on the call's thread, so a blob that is not UTF-8 is a malformed answer.
+        text = self._text.get((service, operation), ())
         if client.can_paginate(method):
             paginator = client.get_paginator(method)
             config = {"PageSize": page_size} if page_size else {}
@@ -397,11 +424,17 @@ class Calls:
                 service,
                 region,
                 operation,
-                lambda beat: _pages(paginator.paginate(**params, PaginationConfig=config), beat),
+                lambda beat: with_text(
+                    _pages(paginator.paginate(**params, PaginationConfig=config), beat), text
+                ),
             )
         else:
             call = getattr(client, method)
-            answer = dict(self._watched(service, region, operation, lambda _beat: call(**params)))
+            answer = dict(
+                self._watched(
+                    service, region, operation, lambda _beat: with_text(call(**params), text)
+                )
+            )
         return to_json_safe(answer)
 
     def _watched(

@@ -193,6 +193,14 @@ class Collector:
                 if res.list is not None and res.list_items:
                     head = re.split(r"[.\[]", res.list_items, maxsplit=1)[0]
                     target.expected[(res.client, res.list.operation)] = head
+                # The blob members a spec reads as text (`text`), for the scan's calls.
+                calls = [res.list] if res.list else []
+                calls += [c for d in res.details for c in d.calls()]
+                for call in calls:
+                    if call.text:
+                        key = (call.client or res.client, call.operation)
+                        known = target.text.get(key, ())
+                        target.text[key] = tuple(dict.fromkeys([*known, *call.text]))
         # A time.monotonic() instant after which no new call is made and calls under way are
         # abandoned (--deadline, the Lambda's time budget): they fail as 'DeadlineExceeded',
         # so what they would have shown is unknown.
@@ -203,6 +211,7 @@ class Collector:
             deadline=deadline,
             abandon=target.in_flight.abandon,
             handoff=target.limiter.handoff,
+            text=target.text,
         )
         # At most max_workers requests are on the wire at once, whichever pool's thread (or
         # hook) makes them (the target's clients hold a slot per request: throttle.InFlight);
@@ -302,6 +311,29 @@ class Collector:
                 iam_action=call.iam_action,
             )
             raise CallFailed(issue) from None
+
+    def _ready(self, spec: ServiceSpec, res: ResourceSpec, region: str, name: str) -> None:
+        """A detail's ready hook, run once per scan and region whichever detail asks first
+        (the others wait for it); a CallFailed carrying the hook's issue if it failed."""
+        ctx = _ScanContext(self.calls, self.account, self.partition, region)
+        try:
+            self.calls.once(f"ready {name} {region}", lambda: hooks.HOOKS[name].fn(ctx))
+        except (ClientError, CallFailed, *NETWORK_ERRORS) as exc:
+            raise CallFailed(self._hook_issue(spec, res, region, name, exc)) from None
+
+    def _read_ready(
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region: str,
+        detail: DetailSpec,
+        params: Mapping[str, Any],
+    ) -> Any:
+        """A detail's read, after its ready hook (if it names one)."""
+        assert detail.call is not None
+        if detail.ready:
+            self._ready(spec, res, region, detail.ready)
+        return self._read(spec, res, region, detail.call, params)
 
     def _hook_issue(
         self, spec: ServiceSpec, res: ResourceSpec, region: str, hook: str, exc: Exception
@@ -436,11 +468,11 @@ class Collector:
                 fut = self._detail_pool.submit(
                     # Queued by API: a throttled API's own rate holds back only its jobs.
                     (detail.call.client or res.client, region_of(i), detail.call.operation),
-                    self._read,
+                    self._read_ready,
                     spec,
                     res,
                     region_of(i),
-                    detail.call,
+                    detail,
                     params,
                 )
                 futures.append((i, detail.key, fut))
@@ -625,8 +657,9 @@ class Collector:
                 by_region.setdefault(region_of(i), []).append(i)
         call, join = detail.call, detail.join
         for region, indexes in by_region.items():
+            sources = [configs[i] for i in indexes]
             try:
-                matched = self._joined(spec, res, region, call, join, [configs[i] for i in indexes])
+                matched = self._joined(spec, res, region, call, join, sources, detail.ready)
             except CallFailed as failure:
                 self._record(failure.issue)
                 for i in indexes:
@@ -644,11 +677,15 @@ class Collector:
         call: CallSpec,
         join: JoinSpec,
         sources: Sequence[Mapping[str, Any]],
+        ready: str | None = None,
     ) -> list[list[Any]]:
         """The listing's entries each source (an item, an element) names by key: one read
-        in the region, made only when some source names a key; a CallFailed if it fails."""
+        in the region (after the `ready` hook), made only when some source names a key; a
+        CallFailed if it fails."""
         answer: Any = []
         if any(shapes.join_keys(join, source) for source in sources):
+            if ready:
+                self._ready(spec, res, region, ready)
             answer = self._read(spec, res, region, call, {})
         return shapes.join_values(join, [] if answer is ABSENT else answer, sources, lambda v: v)
 

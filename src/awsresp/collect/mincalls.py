@@ -75,8 +75,9 @@ def minimum_calls(
     `resources` are scan.json resource records (type, region, config, unlisted). Each
     distinct (client, region, operation, parameters) counts once, as the engine calls it
     once. A list's pages are its items over its page size (one page when the spec sets
-    none); a detail call is one per item unless its `unless` path answers; a hook costs
-    its operations once per region unless a list call already made the same operation.
+    none); a detail call is one per item unless its `unless` path answers; a hook (and a
+    detail's `ready` hook, when the detail reads anything: a polled operation counts once)
+    costs its operations once per region unless a list call already made the same operation.
     """
     by_type = _items_by_type(resources)
     result = MinimumCalls()
@@ -160,14 +161,31 @@ def _type_calls(
         group = [d for d in res.details if d.before_region == before]
         for stage, details in enumerate(shapes.stages(group)):
             for detail in details:
-                calls = _detail_calls(
+                ready, calls = _detail_calls(
                     spec, res, region, detail, items, account, result, seen, hook_ops
                 )
+                # A hook's calls follow one another, and a ready hook's come before the read.
+                chain += ready
                 if detail.hook:
-                    chain += calls  # a hook's calls follow one another
+                    chain += calls
                 elif calls:
                     steps.add((before, stage))
     return chain + len(steps)
+
+
+def _hook_calls(
+    name: str,
+    region: str,
+    seen: set[tuple[str, str, str, str]],
+    hook_ops: set[tuple[str, str, str]],
+) -> int:
+    """A hook's unconditional operations once per region: how many are new."""
+    ops = _unconditional(name)
+    # A hook's call without parameters shares the engine's cache with a detail call.
+    asked = {(c, r, op) for c, r, op, p in seen if p == _key({})}
+    new = {(c, region, op) for c, op in ops} - hook_ops - asked
+    hook_ops.update(new)
+    return len(new)
 
 
 def _detail_calls(
@@ -180,21 +198,38 @@ def _detail_calls(
     result: MinimumCalls,
     seen: set[tuple[str, str, str, str]],
     hook_ops: set[tuple[str, str, str]],
-) -> int:
-    """Adds one detail's calls over the items; returns how many are new."""
+) -> tuple[int, int]:
+    """Adds one detail's calls over the items; returns how many are new: its ready hook's,
+    and the others."""
     if detail.hook:
         if not items:  # the engine runs no detail hook for an empty list
-            return 0
-        ops = _unconditional(detail.hook)
-        # A hook's call without parameters shares the engine's cache with a detail call.
-        asked = {(c, r, op) for c, r, op, p in seen if p == _key({})}
-        new = {(c, region, op) for c, op in ops} - hook_ops - asked
-        hook_ops.update(new)
-        return len(new)
+            return 0, 0
+        return 0, _hook_calls(detail.hook, region, seen, hook_ops)
     if detail.from_:  # no call of its own: only its elements' reads
         applying = [(i, i.get("config") or {}) for i in items]
         applying = [(i, c) for i, c in applying if shapes.applies(detail, c)]
-        return _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
+        return 0, _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
+    reads, calls = _call_detail_calls(
+        spec, res, region, detail, items, account, result, seen, hook_ops
+    )
+    # The ready hook runs only when the detail makes a read (cached or not).
+    ready = _hook_calls(detail.ready, region, seen, hook_ops) if detail.ready and reads else 0
+    return ready, calls
+
+
+def _call_detail_calls(
+    spec: ServiceSpec,
+    res: ResourceSpec,
+    region: str,
+    detail: DetailSpec,
+    items: list[Mapping[str, Any]],
+    account: str,
+    result: MinimumCalls,
+    seen: set[tuple[str, str, str, str]],
+    hook_ops: set[tuple[str, str, str]],
+) -> tuple[bool, int]:
+    """A call detail's calls over the items: whether it reads anything, and how many of
+    its calls are new."""
     assert detail.call is not None
     client = detail.call.client or res.client
     if detail.union and items:
@@ -205,7 +240,7 @@ def _detail_calls(
         # GetAccountAuthorizationDetails): the engine's cache answers it.
         if items:
             hook_ops.add((client, region, detail.call.operation))
-        return 0
+        return bool(items), 0
     configs = [item.get("config") or {} for item in items]
     applying = [
         (item, config)
@@ -217,23 +252,26 @@ def _detail_calls(
     each = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
     if detail.join or not detail.call.params:
         # One read of a listing per region (a join's only when some item names a key): the
-        # listing's own read when a collector lists it too, or another spec's constant read
-        # (CloudTrail's and the CIS alarms' DescribeTrails in the home region).
+        # listing's own read when a collector lists it too, or another detail's same call
+        # (the IAM users' credential report rows and the account's; CloudTrail's and the CIS
+        # alarms' DescribeTrails in the home region).
         if detail.join and not any(shapes.join_keys(detail.join, c) for _i, c in applying):
-            return each
+            return False, each
         if not applying:
-            return each
+            return False, each
         op = (client, region, detail.call.operation)
-        if op in hook_ops:
-            return each
+        key = (*op, _key(detail.call.const_params))
+        if op in hook_ops or key in seen:
+            return True, each
         hook_ops.add(op)
-        return each + 1
+        seen.add(key)
+        return True, each + 1
     calls = 0
     for item, config in applying:
         item_region = str(item.get("region") or region)
         call_region = region if item_region == GLOBAL else item_region
         calls += _one_call(client, call_region, detail.call, config, account, result, seen)
-    return each + calls
+    return bool(applying), each + calls
 
 
 def _each_calls(

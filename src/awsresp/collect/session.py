@@ -122,6 +122,9 @@ class Target:
     # (client name, operation) -> the member a listing's answer must have (its items); the
     # collector fills it from the specs, the answer check reads it (calls.malformed).
     expected: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (client name, operation) -> the blob members of its answer kept as text (a spec's
+    # `text`); the collector fills it from the specs, the scan's calls read it (calls.Calls).
+    text: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -3,6 +3,8 @@ only `when` a path holds, and the order details are read in."""
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +16,22 @@ if TYPE_CHECKING:
 
 
 class _Functions(jp_functions.Functions):  # type: ignore[misc]
-    """JMESPath's functions and the few a spec needs to take an ARN or an id apart (which
-    JMESPath cannot): split(text, separator)."""
+    """JMESPath's functions and the few a spec needs to take an ARN or an id apart, or to
+    read a document an answer carries as text (which JMESPath cannot): split(text,
+    separator), csv(text)."""
 
     @jp_functions.signature({"types": ["string", "null"]}, {"types": ["string"]})  # type: ignore[untyped-decorator]
     def _func_split(self, text: str | None, separator: str) -> list[str]:
         return [] if text is None else text.split(separator)
+
+    @jp_functions.signature({"types": ["string", "null"]})  # type: ignore[untyped-decorator]
+    def _func_csv(self, text: str | None) -> list[dict[str, str]]:
+        """A CSV document with a header row as one object per row, every value a string (a
+        missing one ""; values beyond the header are dropped); null as no rows."""
+        if text is None:
+            return []
+        rows = csv_module.DictReader(io.StringIO(text), restval="")
+        return [{k: v for k, v in row.items() if k is not None} for row in rows]
 
 
 _OPTIONS = jmespath.Options(custom_functions=_Functions())

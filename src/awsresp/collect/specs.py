@@ -44,6 +44,9 @@ class CallSpec:
     # first of which names the error (errorCode, errorMessage).
     required: bool = False
     failed: str | None = None
+    # Top-level blob members of the answer kept as UTF-8 text (GetCredentialReport's CSV
+    # Content); every other blob is "<N bytes>" (calls.Calls, calls.to_json_safe).
+    text: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,9 @@ class DetailSpec:
     # No call: the distinct values at this path over the item's earlier details (the
     # buckets the trails deliver to), read after them; usually with `each` reads.
     from_: str | None = None
+    # A ready hook run once per scan and region before the detail's call (IAM's credential
+    # report is built on request): it makes no field; if it fails, the detail is unreadable.
+    ready: str | None = None
 
     def calls(self) -> list[CallSpec]:
         """The detail's calls (its own, its union's) and its per-element reads."""
@@ -163,6 +169,8 @@ class ServiceSpec:
             if res.list_hook:
                 ops.extend(hooks.HOOKS[res.list_hook].operations)
             for d in res.details:
+                if d.ready:  # made before the detail's call
+                    ops.extend(hooks.HOOKS[d.ready].operations)
                 ops += [(c.client or res.client, c.operation) for c in d.calls()]
                 if d.hook:
                     ops.extend(hooks.HOOKS[d.hook].operations)
@@ -175,7 +183,7 @@ class ServiceSpec:
             calls += [c for d in res.details for c in d.calls()]
             acts += [c.iam_action for c in calls if c]
             hook_names = [res.list_hook] if res.list_hook else []
-            hook_names += [d.hook for d in res.details if d.hook]
+            hook_names += [name for d in res.details for name in (d.hook, d.ready) if name]
             for name in hook_names:
                 acts += list(hooks.HOOKS[name].iam_actions)
         return list(dict.fromkeys(acts))
@@ -224,7 +232,7 @@ def _check_path(r: _Reader, key: str, expr: str | None) -> None:
 
 def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> CallSpec:
     keys = {"operation", "params", "const_params", "result", "absent_on", "not_enabled_on"}
-    keys |= {"page_size", "iam_action", "transform", "required", "failed"}
+    keys |= {"page_size", "iam_action", "transform", "required", "failed", "text"}
     if is_list:
         keys.add("items")
     else:
@@ -253,6 +261,12 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
     transform = c.get("transform", str)
     if transform and transform not in hooks.TRANSFORMS:
         raise c.fail(f"unknown transform {transform!r}")
+    text = c.get("text", list, [])
+    for member in text:
+        # Members of the answer itself: tests/test_specs.py checks each is a blob of the
+        # operation's output in botocore's model.
+        if not isinstance(member, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", member):
+            raise c.fail(f"'text' names top-level members of the answer, not {member!r}")
     return CallSpec(
         operation=op,
         params=params,
@@ -268,10 +282,23 @@ def _call(r: _Reader, node: Any, where: str, iam_prefix: str, is_list: bool) -> 
         client=client,
         required=bool(c.get("required", bool, False)),
         failed=failed,
+        text=tuple(text),
     )
 
 
-_DETAIL_SHAPES = ("before_region", "unless", "join", "when", "each", "union")
+_DETAIL_SHAPES = ("before_region", "unless", "join", "when", "each", "union", "ready")
+
+
+def _hook_named(r: _Reader, key: str, name: str, kind: str) -> str:
+    """A registered hook of the kind the key takes: `hook` makes a field, `ready` makes a
+    spec read possible."""
+    if name not in hooks.HOOKS:
+        raise r.fail(f"unknown {'ready ' if kind == 'ready' else ''}hook {name!r}")
+    found = hooks.HOOKS[name].kind
+    if found != kind:
+        other = "'ready'" if found == "ready" else "'hook'"
+        raise r.fail(f"'{key}: {name}' names a {found} hook, which {other} takes")
+    return name
 
 
 def _join(file: str, where: str, node: Any) -> JoinSpec:
@@ -324,9 +351,7 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
         _check_path(r, f"details.{key}.unless", str(unless))
     if "hook" in dnode:
         dr = _Reader(file, dwhere, dnode, {"hook", "before_region"})
-        hook = dr.need("hook", str)
-        if hook not in hooks.HOOKS:
-            raise dr.fail(f"unknown hook {hook!r}")
+        hook = _hook_named(dr, "hook", dr.need("hook", str), "detail")
         return DetailSpec(key, None, hook, before)
     if "from" in dnode:
         fr = _Reader(file, dwhere, dnode, {"from", "when", "each"})
@@ -340,6 +365,9 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
     dr = _Reader(file, dwhere, dnode, set(dnode))
     when = dr.get("when", str)
     _check_path(dr, "when", when)
+    ready = dr.get("ready", str)
+    if ready is not None:
+        _hook_named(dr, "ready", ready, "ready")
     join = None
     if "join" in dnode:
         join = _join(file, dwhere, dnode["join"])
@@ -355,7 +383,7 @@ def _detail(file: str, where: str, r: _Reader, key: str, dnode: Any, iam_prefix:
     union = _union(file, dwhere, dnode["union"], iam_prefix) if "union" in dnode else None
     if union and (join or call.params):
         raise dr.fail("a union appends to one constant listing: no join, no per-item params")
-    return DetailSpec(key, call, None, before, unless, join, when, each, union)
+    return DetailSpec(key, call, None, before, unless, join, when, each, union, ready=ready)
 
 
 def _union(file: str, where: str, node: Any, iam_prefix: str) -> UnionSpec:
@@ -420,9 +448,7 @@ def _resource(file: str, service: str, noun: str, node: Any, iam_prefix: str) ->
     if list_node is not None:
         if "hook" in list_node:
             lr = _Reader(file, f"{where} list", list_node, {"hook"})
-            list_hook = lr.need("hook", str)
-            if list_hook not in hooks.HOOKS:
-                raise lr.fail(f"unknown hook {list_hook!r}")
+            list_hook = _hook_named(lr, "hook", lr.need("hook", str), "detail")
         else:
             list_call = _call(r, list_node, f"{where} list", iam_prefix, is_list=True)
             list_items = _Reader(file, f"{where} list", list_node, set(list_node)).need(

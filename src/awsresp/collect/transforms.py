@@ -33,8 +33,32 @@ def sorted_set(value: Any) -> Any:
     return value
 
 
+# The credential report's words for "nothing": a key never used, MFA's columns for the root
+# user, a report column the account has no data for.
+_REPORT_NULLS = ("N/A", "not_supported", "no_information", "")
+
+
+def _report_value(raw: Any) -> Any:
+    if raw in ("true", "false"):
+        return raw == "true"
+    if raw in _REPORT_NULLS:
+        return None
+    return raw
+
+
+def credential_report_values(value: Any) -> Any:
+    # IAM's credential report (CSV: every value text), a row or a list of rows: "true" and
+    # "false" as booleans, its words for "nothing" as null; dates stay ISO 8601 text.
+    if isinstance(value, list):
+        return [credential_report_values(row) for row in value]
+    if isinstance(value, dict):
+        return {k: _report_value(v) for k, v in value.items()}
+    return value
+
+
 TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "s3_location_region": s3_location_region,
     "parse_json": parse_json,
     "sorted_set": sorted_set,
+    "credential_report_values": credential_report_values,
 }

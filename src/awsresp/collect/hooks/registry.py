@@ -1,11 +1,11 @@
-"""The hook registry: what a hook sees (HookContext), and @hook, which declares its
-operations once."""
+"""The hook registry: what a hook sees (HookContext), and @hook and @ready_hook, which
+declare a hook's operations once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from awsresp.collect.iam_actions import action_for
 
@@ -30,19 +30,26 @@ class HookContext(Protocol):
         """Computes a value once per scan, whichever thread asks first."""
 
 
-# A detail hook returns one value per item, aligned with `items`.
+# A detail hook returns one value per item, aligned with `items` (a list hook: the items).
 DetailHook = Callable[[HookContext, Sequence[Mapping[str, Any]]], list[Any]]
+# A ready hook makes no field: it runs once per scan and region before a spec read that
+# names it (`ready:`), and returns when that read can be made, or raises.
+ReadyHook = Callable[[HookContext], None]
 Operation = tuple[str, str]  # (boto3 client, API operation)
+# "detail": makes a detail field or a listing's items (`hook:`); "ready": `ready:`.
+HookKind = Literal["detail", "ready"]
 
 
 @dataclass(frozen=True)
 class Hook:
-    fn: DetailHook
+    # A DetailHook, or a ReadyHook when `kind` is "ready" (the decorators check the type).
+    fn: Callable[..., Any]
     operations: tuple[Operation, ...]
     # Operations the hook makes only for what an earlier read found (a detector's details,
     # a trail's status): the spec-derived minimum leaves them out.
     conditional: tuple[Operation, ...] = ()
     service: str = ""
+    kind: HookKind = "detail"
 
     @property
     def iam_actions(self) -> tuple[str, ...]:
@@ -65,12 +72,28 @@ def hook(
         raise ValueError(f"conditional operations not declared: {sorted(unknown)}")
 
     def register(fn: DetailHook) -> DetailHook:
-        if fn.__name__ in HOOKS:
-            raise ValueError(f"hook {fn.__name__} registered twice")
-        HOOKS[fn.__name__] = Hook(fn, tuple(operations), tuple(conditional), service)
+        _register(Hook(fn, tuple(operations), tuple(conditional), service))
         return fn
 
     return register
+
+
+def ready_hook(service: str, operations: Sequence[Operation]) -> Callable[[ReadyHook], ReadyHook]:
+    """Registers a ready hook (a spec names it with `ready:`) under its function's name,
+    with every operation it may call."""
+
+    def register(fn: ReadyHook) -> ReadyHook:
+        _register(Hook(fn, tuple(operations), (), service, kind="ready"))
+        return fn
+
+    return register
+
+
+def _register(found: Hook) -> None:
+    name = found.fn.__name__
+    if name in HOOKS:
+        raise ValueError(f"hook {name} registered twice")
+    HOOKS[name] = found
 
 
 def pages(answer: Any) -> list[Any]:
