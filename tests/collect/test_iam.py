@@ -327,11 +327,11 @@ def test_a_report_never_ready_leaves_both_fields_unreadable_without_a_traceback(
     assert (account.config["CredentialReport"], user.config["Credentials"]) == (None, None)
     issues = [(i.resource_type, i.operation, i.error_code, i.kind) for i in inv.issues]
     assert issues == [
-        ("iam.account", "GetCredentialReport", "ReportInProgress", IssueKind.ERROR),
-        ("iam.user", "GetCredentialReport", "ReportInProgress", IssueKind.ERROR),
+        ("iam.account", "GenerateCredentialReport", "ReportInProgress", IssueKind.ERROR),
+        ("iam.user", "GenerateCredentialReport", "ReportInProgress", IssueKind.ERROR),
     ]
     assert all("Traceback" not in i.message for i in inv.issues)
-    assert {i.iam_action for i in inv.issues} == {"iam:GetCredentialReport"}
+    assert {i.iam_action for i in inv.issues} == {"iam:GenerateCredentialReport"}
     # The bounded poll ran once for the scan; the report was never read.
     assert called == {"generate_credential_report": 30, "get_credential_report": 0}
     assert judge("access-rights.iam.root-not-used-recently", account) == "unknown"
