@@ -180,19 +180,25 @@ class JoinEntry(_Strict):
     item_key: str
 
 
-class EachRead(CallEntry):
+class ShapedCall(CallEntry):
+    """A call a detail or an `each` read makes: on another client, joined, only `when`."""
+
+    # The boto3 client of the call when it is not the resource's (a load balancer's WAFv2).
+    client: str | None = None
+    join: JoinEntry | None = None
+    # Made only where this path holds (over the item, or the element); null elsewhere.
+    when: str | None = None
+
+
+class EachRead(ShapedCall):
     """A read made for every element of a detail's list (docs/development.md)."""
 
-    client: str | None = None
     # A path in the element naming the region the call goes to.
     region: str | None = None
     # The field of the element the result goes into; without it a result object is merged.
     into: str | None = None
-    join: JoinEntry | None = None
     # One call per value at this path of the element (params and region then read `@`).
     over: str | None = None
-    # Made only for the elements where this path holds (elsewhere `into` is null).
-    when: str | None = None
 
 
 class EachEntry(_Strict):
@@ -206,14 +212,11 @@ class UnionEntry(CallEntry):
     key: str
 
 
-class DetailCall(CallEntry):
+class DetailCall(ShapedCall):
+    """A detail's call (a detail's `when` also orders the details)."""
+
     before_region: bool = False
     unless: str | None = None
-    # The boto3 client of the call when it is not the resource's (a load balancer's WAFv2).
-    client: str | None = None
-    join: JoinEntry | None = None
-    # Read only where this path holds on the item (null elsewhere); orders the details.
-    when: str | None = None
     each: EachEntry | None = None
     union: UnionEntry | None = None
     # A ready hook run once per scan before the call (it makes no field).
