@@ -48,6 +48,21 @@ def _by_arn(answers: dict[str, dict[str, Any]], key: str) -> Any:
     return lambda params: answers[params[key]]
 
 
+def _home_region_answers(target: Target, main: dict[str, Any], listed: dict[str, Any]) -> None:
+    """The home region describes `main` (logging, no selectors); ListTrails says `listed`."""
+    answering(
+        target,
+        "cloudtrail",
+        REGION,
+        {
+            "DescribeTrails": lambda _p: {"trailList": [main]},
+            "ListTrails": lambda _p: listed,
+            "GetTrailStatus": lambda _p: {"IsLogging": True},
+            "GetEventSelectors": lambda _p: {"EventSelectors": []},
+        },
+    )
+
+
 def test_single_region_trails_of_other_regions_are_read_in_their_region() -> None:
     # DescribeTrails in the home region answers its own and multi-region trails only;
     # ListTrails names the eu-west-1 trail, which is described (and read) in eu-west-1.
@@ -115,17 +130,7 @@ def test_a_trail_its_home_region_does_not_describe_leaves_the_list_unreadable() 
     target = Target(boto3.Session(region_name=REGION))
     main = _trail_answer("main", REGION, True)
     gone = _trail_answer("eu-gone", EU, False)
-    answering(
-        target,
-        "cloudtrail",
-        REGION,
-        {
-            "DescribeTrails": lambda _p: {"trailList": [main]},
-            "ListTrails": lambda _p: _listed(main, gone),
-            "GetTrailStatus": lambda _p: {"IsLogging": True},
-            "GetEventSelectors": lambda _p: {"EventSelectors": []},
-        },
-    )
+    _home_region_answers(target, main, _listed(main, gone))
     answering(
         target,
         "cloudtrail",
@@ -173,17 +178,7 @@ def test_a_denied_listtrails_leaves_the_list_unreadable() -> None:
 def test_a_denied_bucket_listing_leaves_only_the_trail_buckets_unknown() -> None:
     target = Target(boto3.Session(region_name=REGION))
     main = _trail_answer("main", REGION, True)
-    answering(
-        target,
-        "cloudtrail",
-        REGION,
-        {
-            "DescribeTrails": lambda _p: {"trailList": [main]},
-            "ListTrails": lambda _p: _listed(main),
-            "GetTrailStatus": lambda _p: {"IsLogging": True},
-            "GetEventSelectors": lambda _p: {"EventSelectors": []},
-        },
-    )
+    _home_region_answers(target, main, _listed(main))
 
     def denied(_p: dict[str, Any]) -> dict[str, Any]:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListBuckets")

@@ -46,6 +46,21 @@ class MinimumCalls:
         return max(spread, chained, capped)
 
 
+@dataclass
+class _Tally:
+    """What the count carries from detail to detail: the calls counted so far (`seen`, by
+    client, region, operation and parameters; `hook_ops`, the constant reads counted once
+    per region) and the listings' item counts (their pages are counted at the end)."""
+
+    account: str
+    result: MinimumCalls
+    seen: set[tuple[str, str, str, str]] = field(default_factory=set)
+    hook_ops: set[tuple[str, str, str]] = field(default_factory=set)
+    list_items: dict[tuple[str, str, str, str], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
+
+
 def _items_by_type(resources: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
     out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in resources:
@@ -83,10 +98,8 @@ def minimum_calls(
     result = MinimumCalls()
     result.by_service["sts"] += _IDENTITY_CALLS
     result.by_lane[("sts", home_region)] += _IDENTITY_CALLS
-    list_items: dict[tuple[str, str, str, str], int] = defaultdict(int)
     list_page_size: dict[tuple[str, str, str, str], int | None] = {}
-    seen: set[tuple[str, str, str, str]] = set()
-    hook_ops: set[tuple[str, str, str]] = set()
+    t = _Tally(account, result)
     chains: list[int] = []
 
     for spec in specs:
@@ -98,21 +111,17 @@ def minimum_calls(
                     for r in by_type.get(res.type, [])
                     if spec.scope == GLOBAL or r.get("region") == region
                 ]
-                chains.append(
-                    _type_calls(
-                        spec, res, region, found, account, result, seen, hook_ops, list_items
-                    )
-                )
+                chains.append(_type_calls(spec, res, region, found, t))
                 if res.list:
                     key = (res.client, region, res.list.operation, _key(res.list.params))
                     list_page_size[key] = res.list.page_size
-    list_ops = {(k[0], k[1], k[2]) for k in list_items}
-    for key, count in list_items.items():
+    list_ops = {(k[0], k[1], k[2]) for k in t.list_items}
+    for key, count in t.list_items.items():
         size = list_page_size[key]
         pages = max(1, math.ceil(count / size)) if size else 1
         result.by_service[key[0]] += pages
         result.by_lane[(key[0], key[1])] += pages
-    for client, region, op in hook_ops:
+    for client, region, op in t.hook_ops:
         if (client, region, op) not in list_ops:
             result.by_service[client] += 1
             result.by_lane[(client, region)] += 1
@@ -134,23 +143,19 @@ def _type_calls(
     res: ResourceSpec,
     region: str,
     found: list[Mapping[str, Any]],
-    account: str,
-    result: MinimumCalls,
-    seen: set[tuple[str, str, str, str]],
-    hook_ops: set[tuple[str, str, str]],
-    list_items: dict[tuple[str, str, str, str], int],
+    t: _Tally,
 ) -> int:
     """Adds one resource type's detail calls; returns the length of its dependent chain."""
     items = [r for r in found if not r.get("unlisted")]
     chain = 0
     if res.list:
         key = (res.client, region, res.list.operation, _key(res.list.params))
-        list_items[key] += len(items)
+        t.list_items[key] += len(items)
         size = res.list.page_size
         chain += max(1, math.ceil(len(items) / size)) if size else 1
     elif res.list_hook:
         ops = _unconditional(res.list_hook)
-        hook_ops.update((c, region, op) for c, op in ops)
+        t.hook_ops.update((c, region, op) for c, op in ops)
         chain += len(ops)
     if res.singleton and not items:
         items = [{"config": {}, "region": region}]
@@ -161,9 +166,7 @@ def _type_calls(
         group = [d for d in res.details if d.before_region == before]
         for stage, details in enumerate(shapes.stages(group)):
             for detail in details:
-                ready, calls = _detail_calls(
-                    spec, res, region, detail, items, account, result, seen, hook_ops
-                )
+                ready, calls = _detail_calls(spec, res, region, detail, items, t)
                 # A hook's calls follow one another, and a ready hook's come before the read.
                 chain += ready
                 if detail.hook:
@@ -176,15 +179,14 @@ def _type_calls(
 def _hook_calls(
     name: str,
     region: str,
-    seen: set[tuple[str, str, str, str]],
-    hook_ops: set[tuple[str, str, str]],
+    t: _Tally,
 ) -> int:
     """A hook's unconditional operations once per region: how many are new."""
     ops = _unconditional(name)
     # A hook's call without parameters shares the engine's cache with a detail call.
-    asked = {(c, r, op) for c, r, op, p in seen if p == _key({})}
-    new = {(c, region, op) for c, op in ops} - hook_ops - asked
-    hook_ops.update(new)
+    asked = {(c, r, op) for c, r, op, p in t.seen if p == _key({})}
+    new = {(c, region, op) for c, op in ops} - t.hook_ops - asked
+    t.hook_ops.update(new)
     return len(new)
 
 
@@ -194,26 +196,21 @@ def _detail_calls(
     region: str,
     detail: DetailSpec,
     items: list[Mapping[str, Any]],
-    account: str,
-    result: MinimumCalls,
-    seen: set[tuple[str, str, str, str]],
-    hook_ops: set[tuple[str, str, str]],
+    t: _Tally,
 ) -> tuple[int, int]:
     """Adds one detail's calls over the items; returns how many are new: its ready hook's,
     and the others."""
     if detail.hook:
         if not items:  # the engine runs no detail hook for an empty list
             return 0, 0
-        return 0, _hook_calls(detail.hook, region, seen, hook_ops)
+        return 0, _hook_calls(detail.hook, region, t)
     if detail.from_:  # no call of its own: only its elements' reads
         applying = [(i, i.get("config") or {}) for i in items]
         applying = [(i, c) for i, c in applying if shapes.applies(detail, c)]
-        return 0, _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
-    reads, calls = _call_detail_calls(
-        spec, res, region, detail, items, account, result, seen, hook_ops
-    )
+        return 0, _each_calls(spec, res, region, detail, applying, t)
+    reads, calls = _call_detail_calls(spec, res, region, detail, items, t)
     # The ready hook runs only when the detail makes a read (cached or not).
-    ready = _hook_calls(detail.ready, region, seen, hook_ops) if detail.ready and reads else 0
+    ready = _hook_calls(detail.ready, region, t) if detail.ready and reads else 0
     return ready, calls
 
 
@@ -223,10 +220,7 @@ def _call_detail_calls(
     region: str,
     detail: DetailSpec,
     items: list[Mapping[str, Any]],
-    account: str,
-    result: MinimumCalls,
-    seen: set[tuple[str, str, str, str]],
-    hook_ops: set[tuple[str, str, str]],
+    t: _Tally,
 ) -> tuple[bool, int]:
     """A call detail's calls over the items: whether it reads anything, and how many of
     its calls are new."""
@@ -234,12 +228,14 @@ def _call_detail_calls(
     client = detail.call.client or res.client
     if detail.union and items:
         # The union's listing: one constant read per region, as a join's.
-        hook_ops.add((detail.union.call.client or res.client, region, detail.union.call.operation))
+        t.hook_ops.add(
+            (detail.union.call.client or res.client, region, detail.union.call.operation)
+        )
     if not detail.call.params and _is_a_listing(spec, client, detail.call):
         # A constant read of a collector's own listing (the IAM account's roles from
         # GetAccountAuthorizationDetails): the engine's cache answers it.
         if items:
-            hook_ops.add((client, region, detail.call.operation))
+            t.hook_ops.add((client, region, detail.call.operation))
         return bool(items), 0
     configs = [item.get("config") or {} for item in items]
     applying = [
@@ -249,7 +245,7 @@ def _call_detail_calls(
         and not (detail.unless and shapes.search(detail.unless, config))
     ]
     # The reads made for each element of the detail's list, whatever read the list.
-    each = _each_calls(spec, res, region, detail, applying, account, result, seen, hook_ops)
+    each = _each_calls(spec, res, region, detail, applying, t)
     if detail.join or not detail.call.params:
         # One read of a listing per region (a join's only when some item names a key): the
         # listing's own read when a collector lists it too, or another detail's same call
@@ -261,16 +257,16 @@ def _call_detail_calls(
             return False, each
         op = (client, region, detail.call.operation)
         key = (*op, _key(detail.call.const_params))
-        if op in hook_ops or key in seen:
+        if op in t.hook_ops or key in t.seen:
             return True, each
-        hook_ops.add(op)
-        seen.add(key)
+        t.hook_ops.add(op)
+        t.seen.add(key)
         return True, each + 1
     calls = 0
     for item, config in applying:
         item_region = str(item.get("region") or region)
         call_region = region if item_region == GLOBAL else item_region
-        calls += _one_call(client, call_region, detail.call, config, account, result, seen)
+        calls += _one_call(client, call_region, detail.call, config, t)
     return bool(applying), each + calls
 
 
@@ -280,10 +276,7 @@ def _each_calls(
     region: str,
     detail: DetailSpec,
     applying: list[tuple[Mapping[str, Any], Mapping[str, Any]]],
-    account: str,
-    result: MinimumCalls,
-    seen: set[tuple[str, str, str, str]],
-    hook_ops: set[tuple[str, str, str]],
+    t: _Tally,
 ) -> int:
     """An `each` detail's reads, one per element the scan found (a join's once per region
     where some element names a key)."""
@@ -308,7 +301,7 @@ def _each_calls(
                     for value in shapes.over_values(read.over, element):
                         found = shapes.search(read.region, value) if read.region else None
                         at = str(found) if found else own_region
-                        calls += _one_call(client, at, read.call, value, account, result, seen)
+                        calls += _one_call(client, at, read.call, value, t)
                     continue
                 found = shapes.search(read.region, element) if read.region else None
                 call_region = str(found) if found else own_region
@@ -316,9 +309,9 @@ def _each_calls(
                     if not shapes.join_keys(read.join, element):
                         continue
                     # Counted once per region with the hooks' and joins' reads.
-                    hook_ops.add((client, call_region, read.call.operation))
+                    t.hook_ops.add((client, call_region, read.call.operation))
                     continue
-                calls += _one_call(client, call_region, read.call, element, account, result, seen)
+                calls += _one_call(client, call_region, read.call, element, t)
     return calls
 
 
@@ -327,22 +320,20 @@ def _one_call(
     region: str,
     call: CallSpec,
     source: Any,
-    account: str,
-    result: MinimumCalls,
-    seen: set[tuple[str, str, str, str]],
+    t: _Tally,
 ) -> int:
     """One call with its parameters from `source` (an item or an element): 1 when no earlier
     call had the same client, region, operation and parameters (the engine makes it once)."""
     params = {
-        name: _each_param(path, source, account, region) for name, path in call.params.items()
+        name: _each_param(path, source, t.account, region) for name, path in call.params.items()
     }
     key = (client, region, call.operation, _key({**call.const_params, **params}))
-    if key in seen:
+    if key in t.seen:
         return 0
-    seen.add(key)
+    t.seen.add(key)
     # Counted for the client it goes to (a CIS alarm's subscriptions are SNS calls).
-    result.by_service[client] += 1
-    result.by_lane[(client, region)] += 1
+    t.result.by_service[client] += 1
+    t.result.by_lane[(client, region)] += 1
     return 1
 
 
