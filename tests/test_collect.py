@@ -206,3 +206,18 @@ def test_a_scan_evaluates_each_type_as_it_is_collected_to_the_same_findings(
     key = [(f.control.id, f.resource.id, f.status) for f in result.findings]
     assert key == [(f.control.id, f.resource.id, f.status) for f in after.findings]
     assert {"pass", "fail"} <= {f.status.value for f in result.findings}
+
+
+@mock_aws
+def test_clients_of_a_service_share_one_class_across_regions_and_sessions() -> None:
+    # botocore would build a class per client (a method per operation, again per region);
+    # session.py builds one per service and API version. Each client keeps its own region,
+    # endpoint and handlers, and works.
+    one = Target(boto3.Session(region_name="us-east-1"))
+    other = Target(boto3.Session(region_name="eu-west-1"))
+    us, eu = one.client("sqs", "us-east-1"), other.client("sqs", "eu-west-1")
+    assert type(us) is type(eu) and type(us) is not type(one.client("kms", "us-east-1"))
+    assert (us.meta.region_name, eu.meta.region_name) == ("us-east-1", "eu-west-1")
+    assert us.meta.endpoint_url != eu.meta.endpoint_url
+    boto3.client("sqs", region_name="eu-west-1").create_queue(QueueName="q")
+    assert eu.list_queues()["QueueUrls"] and "QueueUrls" not in us.list_queues()
