@@ -221,3 +221,20 @@ def test_clients_of_a_service_share_one_class_across_regions_and_sessions() -> N
     assert us.meta.endpoint_url != eu.meta.endpoint_url
     boto3.client("sqs", region_name="eu-west-1").create_queue(QueueName="q")
     assert eu.list_queues()["QueueUrls"] and "QueueUrls" not in us.list_queues()
+
+
+def test_service_models_are_held_without_their_documentation() -> None:
+    # The scanner never renders a docstring: operations and shapes lose theirs when a model
+    # is first loaded (session.py); clientContextParams keep theirs (botocore reads them).
+    import botocore.loaders
+
+    import awsresp.collect.session  # noqa: F401  (installs the loader's wrapper)
+
+    model = botocore.loaders.create_loader().load_service_model("s3", "service-2")
+    ops, shapes = model["operations"], model["shapes"]
+    assert not any("documentation" in op for op in ops.values())
+    assert not any("documentation" in s for s in shapes.values())
+    members = [m for s in shapes.values() for m in s.get("members", {}).values()]
+    assert members and not any("documentation" in m for m in members)
+    assert all("documentation" in p for p in model["clientContextParams"].values())
+    assert ops["ListBuckets"]["http"]["requestUri"] == "/"  # the rest of the model is whole

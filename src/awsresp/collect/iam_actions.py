@@ -31,15 +31,15 @@ def _prefix(client: str) -> str:
     if client in _PREFIXES:
         return _PREFIXES[client]
     # botocore's loader, not a botocore session: a session reads the user's AWS config
-    # files, which the sandbox must never open (tests/test_sandbox.py).
+    # files, which the sandbox must never open (tests/test_sandbox.py). A loader of its own,
+    # let go with the model: only the prefix is kept (cached), not a second copy of every
+    # service model next to the one the scan's clients load.
     try:
-        meta = _LOADER.load_service_model(client, "service-2").get("metadata", {})
+        loader = botocore.loaders.create_loader()
+        meta = loader.load_service_model(client, "service-2").get("metadata", {})
     except Exception:  # an unknown client name: the name is the best guess there is
         return client
     return str(meta.get("signingName") or meta.get("endpointPrefix") or client)
-
-
-_LOADER = botocore.loaders.create_loader()
 
 
 def action_for(client: str, operation: str) -> str:

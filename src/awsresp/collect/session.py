@@ -226,8 +226,8 @@ _LOADER = botocore.loaders.create_loader()
 # only on the service model and the `creating-client-class` hooks (boto3's, the same in
 # every session; awsresp registers none), so one class per (service, API version) serves
 # every region and account. Clients of 26 services in 17 regions: 266 MB peak RSS without
-# this, 211 MB with it (bench/clients_rss.py); each client still has its own endpoint,
-# credentials, config and event handlers.
+# this, 211 MB with it (bench/clients_rss.py, before the documentation was dropped too);
+# each client still has its own endpoint, credentials, config and event handlers.
 _CLIENT_CLASSES: dict[tuple[str, str], type] = {}
 _CLIENT_CLASSES_LOCK = threading.Lock()
 _build_client_class = botocore.client.ClientCreator._create_client_class
@@ -243,6 +243,44 @@ def _client_class(creator: Any, service_name: str, service_model: Any) -> type:
 
 
 botocore.client.ClientCreator._create_client_class = _client_class
+
+# A service model is more than half documentation (EC2's: 14 MB of objects, 6.5 MB without
+# it), held for the whole process by the loader's cache. The scanner never renders a
+# docstring, so the documentation of operations and shapes is dropped once, in place, when
+# a model is first loaded (botocore reads it with .get(..., '') everywhere but in
+# clientContextParams, which is left whole).
+_DOCS = ("documentation", "documentationUrl")
+_WITHOUT_DOCS = "awsrespWithoutDocumentation"
+_DOCS_LOCK = threading.Lock()
+_load_service_model = botocore.loaders.Loader.load_service_model
+
+
+def _drop_docs(node: Any) -> None:
+    if isinstance(node, dict):
+        for key in _DOCS:
+            node.pop(key, None)
+        for value in node.values():
+            _drop_docs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_docs(value)
+
+
+def _load_without_docs(
+    loader: Any, service_name: str, type_name: str, api_version: str | None = None
+) -> Any:
+    model = _load_service_model(loader, service_name, type_name, api_version)
+    if type_name == "service-2" and isinstance(model, dict) and _WITHOUT_DOCS not in model:
+        with _DOCS_LOCK:
+            if _WITHOUT_DOCS not in model:
+                _drop_docs(model.get("operations"))
+                _drop_docs(model.get("shapes"))
+                model.pop("documentation", None)
+                model[_WITHOUT_DOCS] = True
+    return model
+
+
+botocore.loaders.Loader.load_service_model = _load_without_docs
 
 
 class _Credentials(CredentialProvider):  # type: ignore[misc]  # botocore is untyped
