@@ -6,10 +6,16 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
 
-from awsresp.collect import shapes
+from awsresp.collect import hooks, shapes
+from awsresp.collect.executor import Collector
+from awsresp.collect.session import Target
 from awsresp.collect.specs import JoinSpec, load_spec_file
 from awsresp.errors import SpecError
 
@@ -264,8 +270,8 @@ def test_a_union_appends_only_what_the_list_lacks_and_from_keeps_distinct_values
     assert shapes.union("Arn", listed, more) == [{"Arn": "a", "N": 1}, {"Arn": "b"}, {"Arn": "c"}]
     assert shapes.union("Arn", None, [{"Arn": "a"}]) == [{"Arn": "a"}]
     config = {"Trails": [{"B": "logs"}, {"B": "other"}, {"B": "logs"}, {"B": None}, {}]}
-    assert shapes.from_values("Trails[].B", config) == ["logs", "other"]
-    assert shapes.from_values("Missing[].B", config) == []
+    assert shapes.over_values("Trails[].B", config) == ["logs", "other"]
+    assert shapes.over_values("Missing[].B", config) == []
 
 
 @pytest.mark.parametrize(
@@ -404,3 +410,35 @@ def test_malformed_ready_and_text_are_refused(
     with pytest.raises(SpecError, match=r"ec2\.yaml") as err:
         _load(tmp_path, details)
     assert message in str(err.value)
+
+
+@mock_aws
+def test_a_detail_hook_still_makes_its_field_and_a_failing_one_its_issue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No spec names a field-making hook today; the escape hatch DESIGN keeps for the truly
+    # odd still works: one value per item, and a failure is an issue and unreadable fields.
+    def ec2_example_ids(ctx: Any, items: Any) -> list[Any]:
+        pages = ctx.call("ec2", "DescribeVpcs", {})  # the scan's cached listing (pages)
+        default = {v["VpcId"] for page in pages for v in page["Vpcs"] if v["IsDefault"]}
+        return [i["VpcId"] in default for i in items]
+
+    def ec2_example_denied(ctx: Any, items: Any) -> list[Any]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeVpcs")
+
+    ops = (("ec2", "DescribeVpcs"),)
+    for fn in (ec2_example_ids, ec2_example_denied):
+        monkeypatch.setitem(hooks.HOOKS, fn.__name__, hooks.Hook(fn, ops, (), "ec2"))
+    spec = _load(tmp_path, "First: {hook: ec2_example_ids}\nDenied: {hook: ec2_example_denied}\n")
+    boto3.client("ec2", region_name="us-east-1").create_vpc(CidrBlock="10.9.0.0/16")
+    target = Target(boto3.Session(region_name="us-east-1"))
+    inv = Collector(target, [spec], "123456789012", "aws", ["us-east-1"]).run()
+    vpcs = inv.resources
+    assert len(vpcs) >= 2 and sum(v.config["First"] for v in vpcs) == 1
+    assert all(v.unreadable == {"Denied"} and v.config["Denied"] is None for v in vpcs)
+    (issue,) = inv.issues
+    assert (issue.operation, issue.error_code, issue.iam_action) == (
+        "DescribeVpcs",
+        "AccessDenied",
+        "ec2:DescribeVpcs",
+    )

@@ -507,24 +507,32 @@ class Collector:
                 self._record(failure.issue)
                 configs[i][key] = None
                 unreadable[i].add(key)
-        for detail in details:
-            if detail.from_:
-                for i, config in enumerate(configs):
-                    if self._applies(detail, config, unreadable[i]):
-                        if shapes.roots(detail.from_) & unreadable[i]:
-                            config[detail.key] = None
-                            unreadable[i].add(detail.key)
-                        else:
-                            config[detail.key] = shapes.from_values(detail.from_, config)
+        for detail in (d for d in details if d.from_):
+            assert detail.from_ is not None
+            for i, config in enumerate(configs):
+                if not self._applies(detail, config, unreadable[i]):
+                    continue
+                # A list from an unreadable detail is unreadable, never empty.
+                readable = not shapes.roots(detail.from_) & unreadable[i]
+                config[detail.key] = shapes.over_values(detail.from_, config) if readable else None
+                if not readable:
+                    unreadable[i].add(detail.key)
         for detail in details:
             if detail.each:
                 self._each(spec, res, region_of, detail, configs, unreadable)
 
     def _settle(
-        self, spec: ServiceSpec, res: ResourceSpec, region: str, call: CallSpec, answer: Any
+        self,
+        spec: ServiceSpec,
+        res: ResourceSpec,
+        region: str,
+        call: CallSpec,
+        answer: Any,
+        missing: str | None = None,
     ) -> Any:
         """A detail's value from its answer; a `required` result that is null is a failed
-        read, named by the answer's first refused entry where it has one."""
+        read, named by the answer's first refused entry where it has one (else `missing`,
+        what was looked for)."""
         value = _finish(call, answer)
         if value is not None or not call.required:
             return value
@@ -533,7 +541,7 @@ class Collector:
         first = first if isinstance(first, dict) else {}
         code = str(first.get("errorCode") or first.get("ErrorCode") or "MissingResult")
         message = str(first.get("errorMessage") or first.get("ErrorMessage") or "")
-        message = message or f"the answer has no {call.result}"
+        message = message or missing or f"the answer has no {call.result}"
         raise CallFailed(_call_issue(spec, res, region, call, code, message))
 
     def _union(
@@ -722,14 +730,10 @@ class Collector:
                 failed.update(i for i, _row in elements)
                 continue
             for (i, row), entries in zip(elements, matched, strict=True):
+                keys = ", ".join(shapes.join_keys(join, row))
+                missing = f"the answer has no entry whose {join.key} is {keys}"
                 try:
-                    if read.call.required and not entries:
-                        keys = ", ".join(shapes.join_keys(join, row))
-                        message = f"the answer has no entry whose {join.key} is {keys}"
-                        raise CallFailed(
-                            _call_issue(spec, res, region, read.call, "MissingResult", message)
-                        )
-                    value = self._settle(spec, res, region, read.call, entries)
+                    value = self._settle(spec, res, region, read.call, entries, missing)
                 except CallFailed as failure:
                     self._record(failure.issue)
                     failed.add(i)

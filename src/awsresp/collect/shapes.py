@@ -171,12 +171,8 @@ def each_applies(read: EachRead, element: Any) -> bool:
     return not read.when or bool(search(read.when, element))
 
 
-def from_values(path: str, config: Any) -> list[Any]:
-    """A `from` detail's list: the distinct values at its path, in order."""
-    return over_values(path, config)
-
-
 def over_values(path: str, element: Any) -> list[Any]:
-    """The distinct values at an `each` read's `over` path (an alarm's topics), in order."""
+    """The distinct values at a path, in order: an `each` read's `over` values (an alarm's
+    topics), a `from` detail's list (the trails' buckets)."""
     values = _as_list(search(path, element))
     return list(dict.fromkeys(v for v in values if isinstance(v, str | int | float)))

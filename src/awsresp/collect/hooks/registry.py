@@ -94,13 +94,3 @@ def _register(found: Hook) -> None:
     if name in HOOKS:
         raise ValueError(f"hook {name} registered twice")
     HOOKS[name] = found
-
-
-def pages(answer: Any) -> list[Any]:
-    """A cached call's answer as pages (paginated operations answer a list of pages)."""
-    return answer if isinstance(answer, list) else [answer]
-
-
-def arn_region(arn: str, default: str) -> str:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 and parts[3] else default
